@@ -1,0 +1,26 @@
+# Vigil's entry points. `make run` and `make test` work on a fresh machine:
+# the scripts start (and if need be install) Postgres and the other services.
+
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 30s
+
+.PHONY: run test build fuzz stop fmt
+
+run: ## start local services, migrate, serve on :3000
+	scripts/run.sh
+
+test: ## the whole suite, with -race, against real services
+	scripts/test.sh
+
+build: ## bin/vigil
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/vigil ./cmd/vigil
+
+fuzz: ## run each fuzz target for FUZZTIME
+	scripts/fuzz.sh $(FUZZTIME)
+
+stop: ## stop the throwaway services `make run` or `make test` started under .data/
+	scripts/stop.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')

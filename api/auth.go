@@ -1,0 +1,278 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vigil-oss/vigil/api/betterauth"
+	"github.com/vigil-oss/vigil/persistence"
+)
+
+// Input bounds. Better Auth leaves name and email unbounded; Vigil caps them
+// so a client cannot store megabytes in a row. 254 is the longest address
+// RFC 5321 lets through SMTP.
+const (
+	maxNameLength  = 200
+	maxEmailLength = 254
+)
+
+type accounts struct {
+	log      *slog.Logger
+	store    AccountStore
+	hasher   *betterauth.Hasher
+	sessions *sessions
+	// dummyHash is verified against when an email is unknown, so that a
+	// wrong email costs as long as a wrong password.
+	dummyHash string
+}
+
+type signUpRequest struct {
+	Name       string `json:"name"`
+	Email      string `json:"email"`
+	Password   string `json:"password"`
+	RememberMe *bool  `json:"rememberMe"`
+}
+
+type signInRequest struct {
+	Email      string `json:"email"`
+	Password   string `json:"password"`
+	RememberMe *bool  `json:"rememberMe"`
+}
+
+// userJSON is a user as Better Auth answers it.
+type userJSON struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	Email         string    `json:"email"`
+	EmailVerified bool      `json:"emailVerified"`
+	Image         *string   `json:"image"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+// sessionJSON is a session as Better Auth answers it.
+type sessionJSON struct {
+	ID        string    `json:"id"`
+	Token     string    `json:"token"`
+	UserID    string    `json:"userId"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	IPAddress string    `json:"ipAddress"`
+	UserAgent string    `json:"userAgent"`
+}
+
+type signUpResponse struct {
+	Token string   `json:"token"`
+	User  userJSON `json:"user"`
+}
+
+type signInResponse struct {
+	Redirect bool     `json:"redirect"`
+	Token    string   `json:"token"`
+	User     userJSON `json:"user"`
+}
+
+type sessionResponse struct {
+	Session sessionJSON `json:"session"`
+	User    userJSON    `json:"user"`
+}
+
+func toUserJSON(u persistence.User) userJSON {
+	return userJSON{ID: string(u.ID), Name: u.Name, Email: u.Email,
+		EmailVerified: u.EmailVerified, Image: u.Image,
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+}
+
+func toSessionJSON(s persistence.Session) sessionJSON {
+	return sessionJSON{ID: s.ID, Token: s.Token, UserID: string(s.UserID),
+		ExpiresAt: s.ExpiresAt.UTC(), CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
+		IPAddress: s.IPAddress, UserAgent: s.UserAgent}
+}
+
+// validate checks a sign-up and normalises its email. Error codes are
+// Better Auth's.
+func (r *signUpRequest) validate() error {
+	r.Name = strings.TrimSpace(r.Name)
+	switch {
+	case r.Name == "":
+		return badRequest("INVALID_NAME", "name is required")
+	case utf8.RuneCountInString(r.Name) > maxNameLength:
+		return badRequest("INVALID_NAME", fmt.Sprintf("name is longer than %d characters", maxNameLength))
+	}
+	email, err := normalizeEmail(r.Email)
+	if err != nil {
+		return err
+	}
+	r.Email = email
+	return validatePassword(r.Password)
+}
+
+func normalizeEmail(raw string) (string, error) {
+	email := strings.ToLower(strings.TrimSpace(raw))
+	if email == "" || len(email) > maxEmailLength {
+		return "", badRequest("INVALID_EMAIL", "email is missing or too long")
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+		return "", badRequest("INVALID_EMAIL", "email is not a valid address")
+	}
+	return email, nil
+}
+
+func validatePassword(p string) error {
+	// Better Auth counts JavaScript string length; runes are the closest
+	// measure that does not depend on UTF-16.
+	switch n := utf8.RuneCountInString(p); {
+	case n < betterauth.MinPasswordLength:
+		return badRequest("PASSWORD_TOO_SHORT",
+			fmt.Sprintf("password must be at least %d characters", betterauth.MinPasswordLength))
+	case n > betterauth.MaxPasswordLength:
+		return badRequest("PASSWORD_TOO_LONG",
+			fmt.Sprintf("password must be at most %d characters", betterauth.MaxPasswordLength))
+	}
+	return nil
+}
+
+func (a *accounts) newSession(c *fiber.Ctx, rememberMe bool) persistence.NewSession {
+	lifetime := a.sessions.lifetime
+	if !rememberMe {
+		lifetime = dontRememberLifetime
+	}
+	ua := c.Get(fiber.HeaderUserAgent)
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	return persistence.NewSession{
+		Token:     betterauth.NewToken(betterauth.SessionTokenLength),
+		ExpiresAt: a.sessions.now().Add(lifetime),
+		IPAddress: clientIP(c),
+		UserAgent: strings.ToValidUTF8(ua, ""),
+	}
+}
+
+func (a *accounts) signUp(c *fiber.Ctx) error {
+	var req signUpRequest
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+
+	ctx := c.UserContext()
+	hash, err := a.hasher.Hash(ctx, req.Password)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	remember := req.RememberMe == nil || *req.RememberMe
+	user, sess, err := a.store.CreateUser(ctx, req.Name, req.Email, hash, a.newSession(c, remember))
+	if errors.Is(err, persistence.ErrConflict) {
+		return newError(fiber.StatusUnprocessableEntity, "USER_ALREADY_EXISTS",
+			"a user with this email already exists")
+	}
+	if err != nil {
+		return err
+	}
+
+	a.log.Info("user signed up", "userID", user.ID)
+	a.sessions.setCookie(c, sess, !remember)
+	return c.JSON(signUpResponse{Token: sess.Token, User: toUserJSON(user)})
+}
+
+var errInvalidCredentials = newError(fiber.StatusUnauthorized, "INVALID_EMAIL_OR_PASSWORD",
+	"invalid email or password")
+
+func (a *accounts) signIn(c *fiber.Ctx) error {
+	var req signInRequest
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	email, err := normalizeEmail(req.Email)
+	if err != nil {
+		return err
+	}
+	if req.Password == "" || len(req.Password) > 4*betterauth.MaxPasswordLength {
+		return errInvalidCredentials
+	}
+
+	ctx := c.UserContext()
+	user, hash, err := a.store.CredentialByEmail(ctx, email)
+	if errors.Is(err, persistence.ErrNotFound) {
+		_ = a.hasher.Verify(ctx, a.dummyHash, req.Password)
+		return errInvalidCredentials
+	}
+	if err != nil {
+		return err
+	}
+	switch err := a.hasher.Verify(ctx, hash, req.Password); {
+	case errors.Is(err, betterauth.ErrMismatch):
+		return errInvalidCredentials
+	case errors.Is(err, betterauth.ErrMalformedHash):
+		a.log.Error("stored password hash is unreadable", "userID", user.ID)
+		return errInvalidCredentials
+	case err != nil:
+		return err
+	}
+	if betterauth.NeedsRehash(hash) {
+		a.upgradeHash(c, user.ID, req.Password)
+	}
+
+	remember := req.RememberMe == nil || *req.RememberMe
+	sess, err := a.store.CreateSession(ctx, user.ID, a.newSession(c, remember))
+	if err != nil {
+		return err
+	}
+	a.sessions.setCookie(c, sess, !remember)
+	return c.JSON(signInResponse{Redirect: false, Token: sess.Token, User: toUserJSON(user)})
+}
+
+// upgradeHash replaces a legacy bcrypt hash with Better Auth's scrypt once
+// the password is known to be right. Failing here does not fail the sign-in.
+func (a *accounts) upgradeHash(c *fiber.Ctx, id persistence.UserID, password string) {
+	ctx := c.UserContext()
+	hash, err := a.hasher.Hash(ctx, password)
+	if err == nil {
+		err = a.store.SetPasswordHash(ctx, id, hash)
+	}
+	if err != nil {
+		a.log.Warn("could not upgrade legacy password hash", "userID", id, "err", err)
+		return
+	}
+	a.log.Info("upgraded legacy password hash", "userID", id)
+}
+
+func (a *accounts) signOut(c *fiber.Ctx) error {
+	token, _ := a.sessions.tokenOf(c)
+	if token == "" {
+		return badRequest("FAILED_TO_GET_SESSION", "no session to sign out of")
+	}
+	if err := a.store.DeleteSession(c.UserContext(), token); err != nil {
+		return err
+	}
+	a.sessions.clearCookies(c)
+	return c.JSON(fiber.Map{"success": true})
+}
+
+// getSession answers the session and user, or JSON null without a live
+// session, as Better Auth does.
+func (a *accounts) getSession(c *fiber.Ctx) error {
+	auth, err := a.sessions.current(c)
+	if errors.Is(err, errNoSession) {
+		if c.Cookies(a.sessions.cookieName()) != "" {
+			a.sessions.clearCookies(c)
+		}
+		return c.Type("json").SendString("null")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(sessionResponse{Session: toSessionJSON(auth.session), User: toUserJSON(auth.user)})
+}

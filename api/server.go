@@ -1,0 +1,157 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"github.com/vigil-oss/vigil/api/betterauth"
+)
+
+// DefaultBodyLimit bounds every request body. Vigil's JSON bodies are small
+// (the largest, an SDP offer, is tens of KiB); media never passes through.
+const DefaultBodyLimit = 256 << 10
+
+// Options is everything the HTTP layer needs, built by cmd/vigil.
+type Options struct {
+	Logger   *slog.Logger
+	Accounts AccountStore
+	Hasher   *betterauth.Hasher
+
+	// Secret signs session cookies (BETTER_AUTH_SECRET).
+	Secret string
+	// BaseURL is the public URL; its scheme decides Secure cookies.
+	BaseURL *url.URL
+	// TrustedOrigins may call with cookies besides BaseURL's origin; each is
+	// "scheme://host[:port]".
+	TrustedOrigins []string
+	TrustedProxies []netip.Prefix
+
+	// AuthRateLimit sign-ins (and, separately, sign-ups) are allowed per
+	// client address in each AuthRateWindow.
+	AuthRateLimit   int
+	AuthRateWindow  time.Duration
+	SessionLifetime time.Duration
+	BodyLimit       int
+
+	// Checks run on /readyz; each names a dependency.
+	Checks []Check
+	// Now is the clock; nil means time.Now. Tests move it to expire sessions.
+	Now func() time.Time
+}
+
+// Check is one dependency /readyz looks at.
+type Check struct {
+	Name  string
+	Check func(context.Context) error
+}
+
+// Server is the Fiber application with Vigil's routes.
+type Server struct {
+	app      *fiber.App
+	log      *slog.Logger
+	sessions *sessions
+}
+
+// New builds the application. It does not listen; see Listen.
+func New(opts Options) (*Server, error) {
+	if opts.BodyLimit == 0 {
+		opts.BodyLimit = DefaultBodyLimit
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	app := fiber.New(fiber.Config{
+		AppName:               "vigil",
+		BodyLimit:             opts.BodyLimit,
+		ErrorHandler:          errorHandler(log),
+		DisableStartupMessage: true,
+		// Handlers hand strings to actors and goroutines that outlive the
+		// request; fasthttp would otherwise reuse their bytes.
+		Immutable:    true,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  120 * time.Second,
+	})
+	s := &Server{app: app, log: log, sessions: &sessions{
+		store: opts.Accounts, secret: opts.Secret, secure: opts.BaseURL.Scheme == "https",
+		lifetime: opts.SessionLifetime, now: opts.Now,
+	}}
+	dummy, err := opts.Hasher.Hash(context.Background(), betterauth.NewToken(16))
+	if err != nil {
+		return nil, fmt.Errorf("prepare dummy hash: %w", err)
+	}
+	acc := &accounts{log: log, store: opts.Accounts, hasher: opts.Hasher,
+		sessions: s.sessions, dummyHash: dummy}
+
+	trusted := map[string]bool{strings.ToLower(opts.BaseURL.Scheme + "://" + opts.BaseURL.Host): true}
+	for _, o := range opts.TrustedOrigins {
+		trusted[strings.ToLower(o)] = true
+	}
+	app.Use(recover.New(recover.Config{EnableStackTrace: true,
+		StackTraceHandler: func(c *fiber.Ctx, e any) {
+			log.Error("handler panicked", "path", c.Path(), "panic", e, "requestID", requestID(c))
+		}}))
+	app.Use(requestid.New())
+	app.Use(resolveClientIP(opts.TrustedProxies))
+	app.Use(accessLog(log))
+	app.Use(cors.New(cors.Config{
+		AllowOriginsFunc: func(origin string) bool { return trusted[strings.ToLower(origin)] },
+		AllowCredentials: true,
+		AllowHeaders:     "Content-Type, Authorization",
+		ExposeHeaders:    "set-auth-token",
+	}))
+	app.Use(originGuard(trusted, s.sessions.cookieName()))
+
+	app.Get("/healthz", healthz)
+	app.Get("/readyz", readyz(opts.Checks))
+
+	auth := app.Group("/api/auth")
+	auth.Post("/sign-up/email", s.rateLimit(opts, "sign-up"), acc.signUp)
+	auth.Post("/sign-in/email", s.rateLimit(opts, "sign-in"), acc.signIn)
+	auth.Post("/sign-out", acc.signOut)
+	auth.Get("/get-session", acc.getSession)
+
+	app.Use(func(c *fiber.Ctx) error {
+		return newError(fiber.StatusNotFound, "NOT_FOUND", "no route "+c.Method()+" "+c.Path())
+	})
+	return s, nil
+}
+
+// rateLimit allows opts.AuthRateLimit requests per client address per
+// window on one route; the address is the one resolveClientIP believed.
+func (s *Server) rateLimit(opts Options, name string) fiber.Handler {
+	return limiter.New(limiter.Config{
+		Max:          opts.AuthRateLimit,
+		Expiration:   opts.AuthRateWindow,
+		KeyGenerator: func(c *fiber.Ctx) string { return name + "|" + clientIP(c) },
+		LimitReached: func(c *fiber.Ctx) error {
+			return newError(fiber.StatusTooManyRequests, "RATE_LIMITED",
+				"too many attempts from this address; retry after the time in Retry-After")
+		},
+	})
+}
+
+// App exposes the Fiber application, for tests (app.Test) and for later
+// packages that mount routes.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Shutdown stops accepting connections and waits for requests in flight,
+// at most until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.app.ShutdownWithContext(ctx)
+}

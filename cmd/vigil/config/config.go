@@ -1,0 +1,346 @@
+// Package config reads Vigil's settings from the environment (and an optional
+// .env file) into one validated value. Names follow the wire contract so that
+// deployments of the original TypeScript backend keep their environment.
+//
+// Settings are read in one order: built-in defaults, then .env, then the
+// process environment (which wins), then Validate. Every error names the
+// setting that caused it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// Env is the deployment environment. Development relaxes the secret length
+// check and nothing else.
+type Env string
+
+// Deployment environments.
+const (
+	EnvDevelopment Env = "development"
+	EnvProduction  Env = "production"
+)
+
+// minSecretLength is Better Auth's own lower bound for BETTER_AUTH_SECRET.
+const minSecretLength = 32
+
+// Config is every setting Vigil reads.
+type Config struct {
+	Env      Env
+	LogLevel string
+	Port     int
+
+	DatabaseURL string
+	// AutoMigrate applies pending migrations when serving starts; meant for
+	// development, where the schema follows the checkout.
+	AutoMigrate bool
+
+	AuthSecret     string
+	BaseURL        *url.URL
+	TrustedOrigins []string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies  []netip.Prefix
+	AuthRateLimit   int
+	AuthRateWindow  time.Duration
+	SessionLifetime time.Duration
+
+	Media   Media
+	Storage Storage
+
+	AdminUsername string
+	AdminPassword string
+}
+
+// Media holds the media plane's settings.
+type Media struct {
+	Mode                  string
+	Provider              string
+	TURNURLs              []string
+	TURNUsername          string
+	TURNCredential        string
+	RecordingsDir         string
+	MaxPublishers         int
+	MaxSubscribersPerRoom int
+	ICEIPs                []netip.Addr
+	UDPPort               int
+}
+
+// Storage holds the object storage settings (MINIO_*).
+type Storage struct {
+	Endpoint       string
+	Port           int
+	UseSSL         bool
+	AccessKey      string
+	SecretKey      string
+	Bucket         string
+	Region         string
+	PublicEndpoint string
+}
+
+// Load reads the .env file at envFile when it exists, then the environment,
+// and validates the result.
+func Load(envFile string) (*Config, error) {
+	if envFile != "" {
+		// godotenv.Load never overrides a variable that is already set, so the
+		// process environment wins over the file.
+		if err := godotenv.Load(envFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", envFile, err)
+		}
+	}
+	return FromLookup(os.LookupEnv)
+}
+
+// FromLookup builds a Config from a lookup function, for tests and for Load.
+func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
+	r := reader{lookup: lookup}
+	c := &Config{
+		Env:      Env(r.str("VIGIL_ENV", string(EnvProduction))),
+		LogLevel: r.str("LOG_LEVEL", "info"),
+		Port:     r.int("PORT", 3000),
+
+		DatabaseURL: r.str("DATABASE_URL", ""),
+		AutoMigrate: r.bool("VIGIL_AUTO_MIGRATE", false),
+
+		AuthSecret:      r.str("BETTER_AUTH_SECRET", ""),
+		TrustedOrigins:  r.list("BETTER_AUTH_TRUSTED_ORIGINS"),
+		AuthRateLimit:   r.int("AUTH_RATE_LIMIT_MAX", 5),
+		AuthRateWindow:  r.duration("AUTH_RATE_LIMIT_WINDOW", 10*time.Second),
+		SessionLifetime: r.duration("SESSION_EXPIRES_IN", 7*24*time.Hour),
+
+		Media: Media{
+			Mode:                  r.str("MEDIA_MODE", "single_server_sfu"),
+			Provider:              r.str("MEDIA_PROVIDER", "pion"),
+			TURNURLs:              r.list("TURN_URLS"),
+			TURNUsername:          r.str("TURN_USERNAME", ""),
+			TURNCredential:        r.str("TURN_CREDENTIAL", ""),
+			RecordingsDir:         r.str("MEDIA_RECORDINGS_DIR", "./.data/recordings"),
+			MaxPublishers:         r.int("MEDIA_MAX_PUBLISHERS", 100),
+			MaxSubscribersPerRoom: r.int("MEDIA_MAX_SUBSCRIBERS_PER_ROOM", 20),
+			UDPPort:               r.int("MEDIA_UDP_PORT", 0),
+		},
+		Storage: Storage{
+			Endpoint:       r.str("MINIO_ENDPOINT", ""),
+			Port:           r.int("MINIO_PORT", 0),
+			UseSSL:         r.bool("MINIO_USE_SSL", false),
+			AccessKey:      r.str("MINIO_ACCESS_KEY", ""),
+			SecretKey:      r.str("MINIO_SECRET_KEY", ""),
+			Bucket:         r.str("MINIO_BUCKET", "vigil"),
+			Region:         r.str("MINIO_REGION", "us-east-1"),
+			PublicEndpoint: r.str("MINIO_PUBLIC_ENDPOINT", ""),
+		},
+
+		AdminUsername: r.str("ADMIN_USERNAME", ""),
+		AdminPassword: r.str("ADMIN_PASSWORD", ""),
+	}
+	c.BaseURL = r.url("BETTER_AUTH_BASE_URL", r.str("BETTER_AUTH_URL", ""))
+	if c.BaseURL == nil && r.err == nil {
+		c.BaseURL = &url.URL{Scheme: "http", Host: fmt.Sprintf("localhost:%d", c.Port)}
+	}
+	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
+	c.Media.ICEIPs = r.addrs("MEDIA_ICE_IPS")
+	if r.err != nil {
+		return nil, r.err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Validate checks values that parsed but make no sense together.
+func (c *Config) Validate() error {
+	switch {
+	case c.Env != EnvDevelopment && c.Env != EnvProduction:
+		return settingError("VIGIL_ENV", "must be development or production")
+	case c.Port < 1 || c.Port > 65535:
+		return settingError("PORT", "must be a port number 1..65535")
+	case c.DatabaseURL == "":
+		return settingError("DATABASE_URL", "is required")
+	case c.AuthSecret == "":
+		return settingError("BETTER_AUTH_SECRET", "is required (signs session cookies)")
+	case c.Env != EnvDevelopment && len(c.AuthSecret) < minSecretLength:
+		return settingError("BETTER_AUTH_SECRET",
+			fmt.Sprintf("must be at least %d characters outside development", minSecretLength))
+	case c.BaseURL == nil:
+		return settingError("BETTER_AUTH_BASE_URL", "is required")
+	}
+	if c.AuthRateLimit < 1 {
+		return settingError("AUTH_RATE_LIMIT_MAX", "must be at least 1")
+	}
+	if c.AuthRateWindow < time.Second {
+		return settingError("AUTH_RATE_LIMIT_WINDOW", "must be at least 1s")
+	}
+	if c.SessionLifetime < time.Minute {
+		return settingError("SESSION_EXPIRES_IN", "must be at least 1m")
+	}
+	for _, o := range c.TrustedOrigins {
+		if _, err := NormalizeOrigin(o); err != nil {
+			return settingError("BETTER_AUTH_TRUSTED_ORIGINS", err.Error())
+		}
+	}
+	return c.validateMedia()
+}
+
+func (c *Config) validateMedia() error {
+	m := c.Media
+	switch {
+	case m.Mode != "single_server_sfu" && m.Mode != "legacy":
+		return settingError("MEDIA_MODE", "must be single_server_sfu or legacy")
+	case m.Provider != "pion" && m.Provider != "mock":
+		return settingError("MEDIA_PROVIDER", "must be pion or mock")
+	case m.MaxPublishers < 1:
+		return settingError("MEDIA_MAX_PUBLISHERS", "must be at least 1")
+	case m.MaxSubscribersPerRoom < 1:
+		return settingError("MEDIA_MAX_SUBSCRIBERS_PER_ROOM", "must be at least 1")
+	case m.UDPPort < 0 || m.UDPPort > 65535:
+		return settingError("MEDIA_UDP_PORT", "must be a port number 1..65535")
+	case c.Storage.Port < 0 || c.Storage.Port > 65535:
+		return settingError("MINIO_PORT", "must be a port number 1..65535")
+	}
+	return nil
+}
+
+// NormalizeOrigin reduces an origin or URL to "scheme://host[:port]" in lower
+// case, the form browsers send in the Origin header.
+func NormalizeOrigin(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http(s) origin", raw)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+func settingError(name, problem string) error {
+	return fmt.Errorf("setting %s %s", name, problem)
+}
+
+// reader parses settings and keeps the first error, so Load can read every
+// value in one block and report the first bad one.
+type reader struct {
+	lookup func(string) (string, bool)
+	err    error
+}
+
+func (r *reader) raw(name string) (string, bool) {
+	v, ok := r.lookup(name)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (r *reader) fail(name, problem string) {
+	if r.err == nil {
+		r.err = settingError(name, problem)
+	}
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.raw(name); ok {
+		return v
+	}
+	return def
+}
+
+func (r *reader) int(name string, def int) int {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be a whole number, got %q", v))
+	}
+	return n
+}
+
+func (r *reader) bool(name string, def bool) bool {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be true or false, got %q", v))
+	}
+	return b
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be a duration such as 10s or 168h, got %q", v))
+	}
+	return d
+}
+
+func (r *reader) list(name string) []string {
+	v, ok := r.raw(name)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func (r *reader) url(name, def string) *url.URL {
+	v, ok := r.raw(name)
+	if !ok {
+		v = def
+	}
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, fmt.Sprintf("must be an http(s) URL, got %q", v))
+		return nil
+	}
+	return u
+}
+
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range r.list(name) {
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				r.fail(name, fmt.Sprintf("must list IP addresses or CIDR ranges, got %q", item))
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+func (r *reader) addrs(name string) []netip.Addr {
+	var out []netip.Addr
+	for _, item := range r.list(name) {
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			r.fail(name, fmt.Sprintf("must list IP addresses, got %q", item))
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}

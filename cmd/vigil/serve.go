@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vigil-oss/vigil/api"
+	"github.com/vigil-oss/vigil/api/betterauth"
+	"github.com/vigil-oss/vigil/cmd/vigil/config"
+	"github.com/vigil-oss/vigil/persistence"
+)
+
+// shutdownTimeout bounds graceful shutdown: requests in flight get this long
+// to finish before the process exits anyway.
+const shutdownTimeout = 15 * time.Second
+
+// sessionSweepInterval is how often expired sessions are deleted.
+const sessionSweepInterval = time.Hour
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("setting LOG_LEVEL must be debug, info, warn or error, got %q", level)
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// loadConfig reads settings and opens the database, the start of every
+// command that touches it.
+func loadConfig(ctx context.Context) (*config.Config, *slog.Logger, *pgxpool.Pool, error) {
+	cfg, err := config.Load(".env")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log, err := newLogger(cfg.LogLevel)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pool, err := persistence.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, log, pool, nil
+}
+
+func serve(ctx context.Context) error {
+	cfg, log, pool, err := loadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := ensureSchema(ctx, log, pool, cfg.AutoMigrate); err != nil {
+		return err
+	}
+
+	srv, err := api.New(api.Options{
+		Logger:          log,
+		Accounts:        persistence.NewAccounts(pool),
+		Hasher:          betterauth.NewHasher(0),
+		Secret:          cfg.AuthSecret,
+		BaseURL:         cfg.BaseURL,
+		TrustedOrigins:  normalizedOrigins(cfg.TrustedOrigins),
+		TrustedProxies:  cfg.TrustedProxies,
+		AuthRateLimit:   cfg.AuthRateLimit,
+		AuthRateWindow:  cfg.AuthRateWindow,
+		SessionLifetime: cfg.SessionLifetime,
+		Checks:          []api.Check{{Name: "database", Check: pool.Ping}},
+	})
+	if err != nil {
+		return err
+	}
+
+	go sweepSessions(ctx, log, persistence.NewAccounts(pool))
+	listenErr := make(chan error, 1)
+	addr := ":" + strconv.Itoa(cfg.Port)
+	go func() { listenErr <- srv.Listen(addr) }()
+	log.Info("vigil serving", "addr", addr, "baseURL", cfg.BaseURL.String(), "version", version,
+		"env", cfg.Env)
+
+	select {
+	case err := <-listenErr:
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", shutdownTimeout)
+	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("shutdown did not finish cleanly", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// ensureSchema refuses to serve on a schema older than the binary, or
+// migrates it when auto-migration is on.
+func ensureSchema(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, auto bool) error {
+	m, err := persistence.NewMigrator(pool)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	err = m.CheckCurrent(ctx)
+	if !errors.Is(err, persistence.ErrSchemaBehind) {
+		return err
+	}
+	if !auto {
+		return fmt.Errorf("%w: run `vigil migrate up` (or set VIGIL_AUTO_MIGRATE=true)", err)
+	}
+	applied, err := m.Up(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("migrated database", "applied", applied)
+	return nil
+}
+
+func normalizedOrigins(origins []string) []string {
+	out := make([]string, 0, len(origins))
+	for _, o := range origins {
+		// Validated by config already.
+		n, _ := config.NormalizeOrigin(o)
+		out = append(out, n)
+	}
+	return out
+}
+
+func sweepSessions(ctx context.Context, log *slog.Logger, acc *persistence.Accounts) {
+	t := time.NewTicker(sessionSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := acc.DeleteExpiredSessions(ctx)
+		if err != nil {
+			log.Warn("could not delete expired sessions", "err", err)
+			continue
+		}
+		if n > 0 {
+			log.Info("deleted expired sessions", "count", n)
+		}
+	}
+}
