@@ -172,3 +172,8 @@ func (s *sessions) clearCookies(c *fiber.Ctx) {
 			Expires: fasthttp.CookieExpireDelete, MaxAge: -1})
 	}
 }
+
+// userOf returns the signed-in user of a request that passed requireUser.
+func userOf(c *fiber.Ctx) persistence.User {
+	return c.Locals(authedKey{}).(*authed).user
+}

@@ -1,0 +1,167 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vigil-oss/vigil/api/betterauth"
+	"github.com/vigil-oss/vigil/persistence"
+	"github.com/vigil-oss/vigil/persistence/pgtest"
+)
+
+const testSecret = "test-secret-0123456789abcdef0123456789"
+
+// testEnv is a Server on its own migrated database, driven in memory
+// through Fiber's app.Test.
+type testEnv struct {
+	t    *testing.T
+	srv  *Server
+	pool *pgxpool.Pool
+	opts Options
+
+	mu     sync.Mutex
+	offset time.Duration // added to the server's clock
+}
+
+// newTestEnv builds a server; mutate adjusts its options first.
+func newTestEnv(t *testing.T, mutate ...func(*Options)) *testEnv {
+	t.Helper()
+	pool, _ := pgtest.New(t)
+	e := &testEnv{t: t, pool: pool}
+	base, _ := url.Parse("http://vigil.test")
+	e.opts = Options{
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Accounts:        persistence.NewAccounts(pool),
+		Hasher:          betterauth.NewHasher(0),
+		Secret:          testSecret,
+		BaseURL:         base,
+		TrustedOrigins:  []string{"http://app.test"},
+		AuthRateLimit:   1000,
+		AuthRateWindow:  time.Minute,
+		SessionLifetime: 7 * 24 * time.Hour,
+		Now:             e.now,
+	}
+	for _, m := range mutate {
+		m(&e.opts)
+	}
+	srv, err := New(e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = srv
+	return e
+}
+
+func (e *testEnv) now() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return time.Now().Add(e.offset)
+}
+
+// advance moves the server's clock forward.
+func (e *testEnv) advance(d time.Duration) {
+	e.mu.Lock()
+	e.offset += d
+	e.mu.Unlock()
+}
+
+// do sends a request; body is JSON-encoded unless it is a string or
+// []byte. headers come in name, value pairs.
+func (e *testEnv) do(method, path string, body any, headers ...string) *http.Response {
+	e.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		r = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	resp, err := e.srv.App().Test(req, 30_000)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp
+}
+
+// decodeAs reads a JSON answer into T, failing on a status other than want.
+func decodeAs[T any](t *testing.T, resp *http.Response, want int) T {
+	t.Helper()
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, want, raw)
+	}
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
+	return v
+}
+
+// expectError checks that resp is the contract's error with status and code.
+func expectError(t *testing.T, resp *http.Response, status int, code string) errorBody {
+	t.Helper()
+	body := decodeAs[errorBody](t, resp, status)
+	if body.Code != code || body.Message == "" {
+		t.Fatalf("error %+v, want code %s with a message", body, code)
+	}
+	return body
+}
+
+// cookieOf returns the session cookie a response set, as "name=value".
+func cookieOf(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	for _, c := range resp.Cookies() {
+		if c.Name == betterauth.SessionCookie && c.Value != "" {
+			return c.Name + "=" + c.Value
+		}
+	}
+	t.Fatalf("no session cookie in %v", resp.Header.Values("Set-Cookie"))
+	return ""
+}
+
+// user is a signed-up account as tests use it.
+type user struct {
+	ID     string
+	Email  string
+	Token  string // session token, for Authorization: Bearer
+	Cookie string // "better-auth.session_token=..."
+}
+
+// bearer returns the Authorization header pair for u's session.
+func (u user) bearer() []string { return []string{"Authorization", "Bearer " + u.Token} }
+
+// signUp creates an account and returns its first session.
+func (e *testEnv) signUp(email string) user {
+	e.t.Helper()
+	resp := e.do("POST", "/api/auth/sign-up/email",
+		map[string]string{"name": "Test User", "email": email, "password": "password123"})
+	cookie := cookieOf(e.t, resp)
+	out := decodeAs[signUpResponse](e.t, resp, http.StatusOK)
+	return user{ID: out.User.ID, Email: out.User.Email, Token: out.Token, Cookie: cookie}
+}
