@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -50,6 +51,7 @@ func newTestEnv(t *testing.T, mutate ...func(*Options)) *testEnv {
 		AuthRateLimit:   1000,
 		AuthRateWindow:  time.Minute,
 		SessionLifetime: 7 * 24 * time.Hour,
+		Checks:          []Check{{Name: "database", Check: pool.Ping}},
 		Now:             e.now,
 	}
 	for _, m := range mutate {
@@ -164,4 +166,17 @@ func (e *testEnv) signUp(email string) user {
 	cookie := cookieOf(e.t, resp)
 	out := decodeAs[signUpResponse](e.t, resp, http.StatusOK)
 	return user{ID: out.User.ID, Email: out.User.Email, Token: out.Token, Cookie: cookie}
+}
+
+// listen serves the app on a loopback port for tests that need a real
+// connection, and returns its base URL.
+func (e *testEnv) listen() string {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	go e.srv.App().Listener(ln)
+	e.t.Cleanup(func() { e.srv.App().ShutdownWithTimeout(5 * time.Second) })
+	return "http://" + ln.Addr().String()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/vigil-oss/vigil/api/betterauth"
 	"github.com/vigil-oss/vigil/persistence"
@@ -28,27 +29,38 @@ func backfill(ctx context.Context) error {
 		return fmt.Errorf("%w: run `vigil migrate up` first", err)
 	}
 
-	acc := persistence.NewAccounts(pool)
-	users, err := acc.LegacyUsers(ctx)
+	res, err := runBackfill(ctx, log, persistence.NewAccounts(pool))
 	if err != nil {
 		return err
 	}
-	var created, skipped int
+	fmt.Printf("credential accounts created: %d, skipped (unreadable hash): %d, already present: %d\n",
+		res.created, res.skipped, res.present)
+	return nil
+}
+
+type backfillResult struct{ created, skipped, present int }
+
+func runBackfill(ctx context.Context, log *slog.Logger, acc *persistence.Accounts) (backfillResult, error) {
+	var res backfillResult
+	users, err := acc.LegacyUsers(ctx)
+	if err != nil {
+		return res, err
+	}
 	for _, u := range users {
 		if !betterauth.IsKnownFormat(u.Hash) {
 			log.Warn("skipping user with an unreadable legacy hash", "userID", u.ID)
-			skipped++
+			res.skipped++
 			continue
 		}
 		ok, err := acc.AddCredentialAccount(ctx, u.ID, u.Hash)
 		if err != nil {
-			return err
+			return res, err
 		}
 		if ok {
-			created++
+			res.created++
+		} else {
+			res.present++
 		}
 	}
-	fmt.Printf("credential accounts created: %d, skipped (unreadable hash): %d, already present: %d\n",
-		created, skipped, len(users)-created-skipped)
-	return nil
+	return res, nil
 }

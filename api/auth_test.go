@@ -1,0 +1,396 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-oss/vigil/api/betterauth"
+)
+
+func TestSignUpSignInGetSessionSignOut(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.signUp("Ann@Example.com")
+	if u.Email != "ann@example.com" {
+		t.Fatalf("email stored as %q, want it lower-cased", u.Email)
+	}
+
+	resp := e.do("POST", "/api/auth/sign-in/email",
+		map[string]any{"email": "ANN@example.com", "password": "password123"})
+	if got := resp.Header.Get("set-auth-token"); got == "" {
+		t.Fatal("sign-in sent no set-auth-token header")
+	}
+	cookie := cookieOf(t, resp)
+	in := decodeAs[signInResponse](t, resp, http.StatusOK)
+	if in.User.ID != u.ID || in.Token == "" || in.Token == u.Token {
+		t.Fatalf("sign-in answered %+v", in)
+	}
+
+	got := decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil, "Cookie", cookie),
+		http.StatusOK)
+	if got.User.ID != u.ID || got.Session.Token != in.Token || got.Session.UserID != u.ID {
+		t.Fatalf("get-session answered %+v", got)
+	}
+
+	resp = e.do("POST", "/api/auth/sign-out", nil, "Cookie", cookie, "Origin", "http://vigil.test")
+	out := decodeAs[map[string]bool](t, resp, http.StatusOK)
+	if !out["success"] {
+		t.Fatalf("sign-out answered %v", out)
+	}
+	cleared := false
+	for _, c := range resp.Cookies() {
+		cleared = cleared || (c.Name == betterauth.SessionCookie && c.Value == "")
+	}
+	if !cleared {
+		t.Fatalf("sign-out did not clear the cookie: %v", resp.Header.Values("Set-Cookie"))
+	}
+	expectNoSession(t, e.do("GET", "/api/auth/get-session", nil, "Cookie", cookie))
+
+	// The first session, from sign-up, is still live.
+	decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil, u.bearer()...), http.StatusOK)
+}
+
+func expectNoSession(t *testing.T, resp *http.Response) {
+	t.Helper()
+	if v := decodeAs[*sessionResponse](t, resp, http.StatusOK); v != nil {
+		t.Fatalf("got session %+v, want null", v)
+	}
+}
+
+func TestSessionCookieIsBetterAuths(t *testing.T) {
+	e := newTestEnv(t)
+	resp := e.do("POST", "/api/auth/sign-up/email",
+		map[string]string{"name": "Bo", "email": "bo@example.com", "password": "password123"})
+	out := decodeAs[signUpResponse](t, resp, http.StatusOK)
+	var found bool
+	for _, c := range resp.Cookies() {
+		if c.Name != betterauth.SessionCookie {
+			continue
+		}
+		found = true
+		if c.Value != betterauth.SignedValue(out.Token, testSecret) {
+			t.Errorf("cookie value %q is not the signed token", c.Value)
+		}
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure {
+			t.Errorf("cookie attributes %+v", c)
+		}
+		if c.MaxAge < int((7*24*time.Hour).Seconds())-5 {
+			t.Errorf("max-age %d, want about 7 days", c.MaxAge)
+		}
+	}
+	if !found {
+		t.Fatal("no session cookie")
+	}
+}
+
+func TestSecureBaseURLUsesSecurePrefixedCookie(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.BaseURL.Scheme = "https" })
+	resp := e.do("POST", "/api/auth/sign-up/email",
+		map[string]string{"name": "Cy", "email": "cy@example.com", "password": "password123"})
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Secure-"+betterauth.SessionCookie && c.Secure {
+			return
+		}
+	}
+	t.Fatalf("no Secure __Secure- cookie in %v", resp.Header.Values("Set-Cookie"))
+}
+
+func TestSignInRejectsBadCredentialsAlike(t *testing.T) {
+	e := newTestEnv(t)
+	e.signUp("dee@example.com")
+	for name, body := range map[string]map[string]string{
+		"wrong password": {"email": "dee@example.com", "password": "password124"},
+		"unknown email":  {"email": "nobody@example.com", "password": "password123"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			expectError(t, e.do("POST", "/api/auth/sign-in/email", body),
+				http.StatusUnauthorized, "INVALID_EMAIL_OR_PASSWORD")
+		})
+	}
+}
+
+func TestSignUpValidation(t *testing.T) {
+	e := newTestEnv(t)
+	cases := []struct {
+		name string
+		body any
+		code string
+	}{
+		{"short password", map[string]string{"name": "A", "email": "a@x.io", "password": "1234567"}, "PASSWORD_TOO_SHORT"},
+		{"long password", map[string]string{"name": "A", "email": "a@x.io", "password": strings.Repeat("p", 129)}, "PASSWORD_TOO_LONG"},
+		{"bad email", map[string]string{"name": "A", "email": "not-an-email", "password": "password123"}, "INVALID_EMAIL"},
+		{"display-name email", map[string]string{"name": "A", "email": "A <a@x.io>", "password": "password123"}, "INVALID_EMAIL"},
+		{"no name", map[string]string{"email": "a@x.io", "password": "password123"}, "INVALID_NAME"},
+		{"huge name", map[string]string{"name": strings.Repeat("n", 201), "email": "a@x.io", "password": "password123"}, "INVALID_NAME"},
+		{"wrong type", `{"name":"A","email":"a@x.io","password":12345678}`, "INVALID_BODY"},
+		{"broken json", `{"name":`, "INVALID_BODY"},
+		{"array body", `[]`, "INVALID_BODY"},
+		{"empty body", ``, "INVALID_BODY"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := expectError(t, e.do("POST", "/api/auth/sign-up/email", tc.body),
+				http.StatusBadRequest, tc.code)
+			if tc.name == "wrong type" && !strings.Contains(body.Message, "password") {
+				t.Fatalf("message %q does not name the field", body.Message)
+			}
+		})
+	}
+}
+
+func TestDuplicateEmailInAnotherCaseIsRefused(t *testing.T) {
+	e := newTestEnv(t)
+	e.signUp("eve@example.com")
+	resp := e.do("POST", "/api/auth/sign-up/email",
+		map[string]string{"name": "Eve", "email": "EVE@Example.COM", "password": "password123"})
+	expectError(t, resp, http.StatusUnprocessableEntity, "USER_ALREADY_EXISTS")
+}
+
+func TestConcurrentSignUpsWithOneEmailCreateOneUser(t *testing.T) {
+	e := newTestEnv(t)
+	const n = 10
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			email := "fay@example.com"
+			if i%2 == 1 {
+				email = "FAY@example.com"
+			}
+			resp := e.do("POST", "/api/auth/sign-up/email",
+				map[string]string{"name": "Fay", "email": email, "password": "password123"})
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusOK] != 1 || count[http.StatusUnprocessableEntity] != n-1 {
+		t.Fatalf("statuses %v, want one 200 and %d 422", count, n-1)
+	}
+	var users int
+	if err := e.pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM "user" WHERE lower(email) = 'fay@example.com'`).Scan(&users); err != nil {
+		t.Fatal(err)
+	}
+	if users != 1 {
+		t.Fatalf("%d users stored", users)
+	}
+}
+
+func TestTamperedCookieIsNoSession(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.signUp("gus@example.com")
+	name, value, _ := strings.Cut(u.Cookie, "=")
+	for label, v := range map[string]string{
+		"other token":      "A" + value[1:],
+		"no signature":     u.Token,
+		"other secret":     betterauth.SignedValue(u.Token, testSecret+"x"),
+		"garbage":          "%%%.",
+		"signature as tok": "." + value,
+	} {
+		t.Run(label, func(t *testing.T) {
+			expectNoSession(t, e.do("GET", "/api/auth/get-session", nil, "Cookie", name+"="+v))
+		})
+	}
+}
+
+func TestExpiredSessionIsGoneAndDeleted(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.signUp("hal@example.com")
+	e.advance(7*24*time.Hour + time.Minute)
+	expectNoSession(t, e.do("GET", "/api/auth/get-session", nil, "Cookie", u.Cookie))
+	var n int
+	e.pool.QueryRow(context.Background(), `SELECT count(*) FROM "session"`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d sessions left after expiry", n)
+	}
+}
+
+func TestSessionSlidesForwardAfterUpdateAge(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.signUp("ivy@example.com")
+	first := decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil, "Cookie", u.Cookie),
+		http.StatusOK)
+
+	e.advance(2 * 24 * time.Hour)
+	resp := e.do("GET", "/api/auth/get-session", nil, "Cookie", u.Cookie)
+	if len(resp.Cookies()) == 0 {
+		t.Fatal("refresh did not re-issue the cookie")
+	}
+	later := decodeAs[sessionResponse](t, resp, http.StatusOK)
+	if d := later.Session.ExpiresAt.Sub(first.Session.ExpiresAt); d < 47*time.Hour {
+		t.Fatalf("expiry moved by %v, want about 2 days", d)
+	}
+
+	// Six more days from the first sign-in would have expired it unrefreshed.
+	e.advance(6 * 24 * time.Hour)
+	decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil, "Cookie", u.Cookie),
+		http.StatusOK)
+}
+
+func TestSignInWithoutRememberMeLastsADayAndDoesNotSlide(t *testing.T) {
+	e := newTestEnv(t)
+	e.signUp("jo@example.com")
+	resp := e.do("POST", "/api/auth/sign-in/email",
+		map[string]any{"email": "jo@example.com", "password": "password123", "rememberMe": false})
+	var cookies []string
+	for _, c := range resp.Cookies() {
+		if c.MaxAge != 0 || !c.Expires.IsZero() {
+			t.Errorf("cookie %s is persistent; want a browser-session cookie", c.Name)
+		}
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	in := decodeAs[signInResponse](t, resp, http.StatusOK)
+	jar := strings.Join(cookies, "; ")
+	s := decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil, "Cookie", jar), http.StatusOK)
+	if d := time.Until(s.Session.ExpiresAt); d > 25*time.Hour {
+		t.Fatalf("session %s lasts %v, want a day", in.Token, d)
+	}
+	e.advance(23 * time.Hour)
+	decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil, "Cookie", jar), http.StatusOK)
+	e.advance(2 * time.Hour)
+	expectNoSession(t, e.do("GET", "/api/auth/get-session", nil, "Cookie", jar))
+}
+
+func TestBearerSessionToken(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.signUp("kim@example.com")
+	signed := betterauth.SignedValue(u.Token, testSecret)
+	for label, header := range map[string]string{
+		"raw token":      "Bearer " + u.Token,
+		"signed token":   "Bearer " + signed,
+		"lower-case":     "bearer " + u.Token,
+		"set-auth-token": "Bearer " + signed,
+	} {
+		t.Run(label, func(t *testing.T) {
+			s := decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil,
+				"Authorization", header), http.StatusOK)
+			if s.User.ID != u.ID {
+				t.Fatalf("user %s", s.User.ID)
+			}
+		})
+	}
+	expectNoSession(t, e.do("GET", "/api/auth/get-session", nil, "Authorization", "Bearer nope"))
+	expectNoSession(t, e.do("GET", "/api/auth/get-session", nil,
+		"Authorization", "Bearer "+betterauth.SignedValue(u.Token, "wrong-secret")))
+
+	// A bearer request needs no Origin: no browser attaches it by itself.
+	decodeAs[map[string]bool](t, e.do("POST", "/api/auth/sign-out", nil, u.bearer()...), http.StatusOK)
+	expectNoSession(t, e.do("GET", "/api/auth/get-session", nil, u.bearer()...))
+}
+
+func TestCookieRequestsThatChangeStateNeedATrustedOrigin(t *testing.T) {
+	e := newTestEnv(t)
+	cases := []struct {
+		name    string
+		headers []string
+		status  int
+		code    string
+	}{
+		{"untrusted origin", []string{"Origin", "http://evil.test"}, http.StatusForbidden, "INVALID_ORIGIN"},
+		{"untrusted referer", []string{"Referer", "http://evil.test/page"}, http.StatusForbidden, "INVALID_ORIGIN"},
+		{"no origin", nil, http.StatusForbidden, "MISSING_ORIGIN"},
+		{"base url origin", []string{"Origin", "http://vigil.test"}, http.StatusOK, ""},
+		{"trusted origin", []string{"Origin", "http://app.test"}, http.StatusOK, ""},
+		{"same host", []string{"Origin", "http://example.com"}, http.StatusOK, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := e.signUp(strings.ReplaceAll(tc.name, " ", "-") + "@example.com")
+			// httptest.NewRequest sends Host: example.com.
+			resp := e.do("POST", "/api/auth/sign-out", nil, append([]string{"Cookie", u.Cookie}, tc.headers...)...)
+			if tc.code != "" {
+				expectError(t, resp, tc.status, tc.code)
+				decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil, "Cookie", u.Cookie),
+					http.StatusOK)
+				return
+			}
+			decodeAs[map[string]bool](t, resp, tc.status)
+		})
+	}
+	// Without a cookie an untrusted Origin is refused too: it would be a
+	// login CSRF.
+	resp := e.do("POST", "/api/auth/sign-in/email",
+		map[string]string{"email": "x@example.com", "password": "password123"}, "Origin", "http://evil.test")
+	expectError(t, resp, http.StatusForbidden, "INVALID_ORIGIN")
+}
+
+func TestSignInIsRateLimitedPerAddress(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.AuthRateLimit = 3 })
+	body := map[string]string{"email": "lee@example.com", "password": "password123"}
+	for i := range 3 {
+		// A forged X-Forwarded-For from an untrusted peer changes nothing.
+		resp := e.do("POST", "/api/auth/sign-in/email", body, "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i))
+		expectError(t, resp, http.StatusUnauthorized, "INVALID_EMAIL_OR_PASSWORD")
+	}
+	resp := e.do("POST", "/api/auth/sign-in/email", body, "X-Forwarded-For", "198.51.100.7")
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	expectError(t, resp, http.StatusTooManyRequests, "RATE_LIMITED")
+
+	// Sign-up keeps its own budget.
+	e.signUp("lee@example.com")
+}
+
+func TestRateLimitBelievesForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	// app.Test's in-memory connection comes from 0.0.0.0.
+	e := newTestEnv(t, func(o *Options) {
+		o.AuthRateLimit = 2
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32")}
+	})
+	body := map[string]string{"email": "max@example.com", "password": "password123"}
+	send := func(xff string) *http.Response {
+		return e.do("POST", "/api/auth/sign-in/email", body, "X-Forwarded-For", xff)
+	}
+	// Each client behind the proxy has its own budget.
+	for _, client := range []string{"203.0.113.1", "203.0.113.2"} {
+		for range 2 {
+			expectError(t, send(client), http.StatusUnauthorized, "INVALID_EMAIL_OR_PASSWORD")
+		}
+		expectError(t, send(client), http.StatusTooManyRequests, "RATE_LIMITED")
+	}
+	// A client that prepends a forged hop is still known by the hop the
+	// proxy appended.
+	expectError(t, send("198.51.100.9, 203.0.113.1"), http.StatusTooManyRequests, "RATE_LIMITED")
+}
+
+func TestOversizedBodyIs413AndTheNextRequestWorks(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.BodyLimit = 1024 })
+	base := e.listen()
+	big := `{"name":"` + strings.Repeat("x", 4096) + `"}`
+	resp, err := http.Post(base+"/api/auth/sign-up/email", "application/json", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectError(t, resp, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE")
+
+	resp, err = http.Post(base+"/api/auth/sign-up/email", "application/json",
+		strings.NewReader(`{"name":"Ned","email":"ned@example.com","password":"password123"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	decodeAs[signUpResponse](t, resp, http.StatusOK)
+}
+
+func TestUnknownRouteIsContractError(t *testing.T) {
+	e := newTestEnv(t)
+	expectError(t, e.do("GET", "/no/such/route", nil), http.StatusNotFound, "NOT_FOUND")
+}
+
+func TestSignOutWithoutSessionIs400(t *testing.T) {
+	e := newTestEnv(t)
+	expectError(t, e.do("POST", "/api/auth/sign-out", nil), http.StatusBadRequest, "FAILED_TO_GET_SESSION")
+}
