@@ -26,7 +26,7 @@ const testSecret = "test-secret-0123456789abcdef0123456789"
 // testEnv is a Server on its own migrated database, driven in memory
 // through Fiber's app.Test.
 type testEnv struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *Server
 	pool *pgxpool.Pool
 	opts Options
@@ -36,7 +36,7 @@ type testEnv struct {
 }
 
 // newTestEnv builds a server; mutate adjusts its options first.
-func newTestEnv(t *testing.T, mutate ...func(*Options)) *testEnv {
+func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
 	t.Helper()
 	pool, _ := pgtest.New(t)
 	e := &testEnv{t: t, pool: pool}
@@ -111,7 +111,7 @@ func (e *testEnv) do(method, path string, body any, headers ...string) *http.Res
 }
 
 // decodeAs reads a JSON answer into T, failing on a status other than want.
-func decodeAs[T any](t *testing.T, resp *http.Response, want int) T {
+func decodeAs[T any](t testing.TB, resp *http.Response, want int) T {
 	t.Helper()
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -136,7 +136,7 @@ func expectError(t *testing.T, resp *http.Response, status int, code string) err
 }
 
 // cookieOf returns the session cookie a response set, as "name=value".
-func cookieOf(t *testing.T, resp *http.Response) string {
+func cookieOf(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	for _, c := range resp.Cookies() {
 		if c.Name == betterauth.SessionCookie && c.Value != "" {

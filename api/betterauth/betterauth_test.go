@@ -183,3 +183,22 @@ func FuzzVerifySigned(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkVerify measures one Better Auth scrypt verification, the cost
+// that bounds sign-ins per second.
+func BenchmarkVerify(b *testing.B) {
+	h := NewHasher(0)
+	ctx := context.Background()
+	hash, err := h.Hash(ctx, "correct horse battery staple")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := h.Verify(ctx, hash, "correct horse battery staple"); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+}
