@@ -29,6 +29,24 @@ const (
 // client nor the file name says more.
 const defaultContentType = "application/octet-stream"
 
+// recordingTypes are the media types of the file kinds phones record,
+// from the IANA registry where listed (Matroska keeps its common x- name).
+// They come first because the system's own table, which
+// mime.TypeByExtension reads, differs between machines: Debian's calls
+// .webm audio.
+var recordingTypes = map[string]string{
+	".mp4":  "video/mp4",
+	".m4v":  "video/mp4",
+	".mov":  "video/quicktime",
+	".webm": "video/webm",
+	".mkv":  "video/x-matroska",
+	".3gp":  "video/3gpp",
+	".ts":   "video/mp2t",
+	".jpg":  "image/jpeg",
+	".jpeg": "image/jpeg",
+	".png":  "image/png",
+}
+
 // userPrefix is the part of the bucket that belongs to one user. The id is
 // escaped so that no id can contain another's prefix.
 func userPrefix(id persistence.UserID) string {
@@ -127,7 +145,11 @@ func checkOwnedKey(user persistence.UserID, key string) error {
 // URL, and the client must send back exactly what the answer says.
 func cleanContentType(raw, fileName string) (string, error) {
 	if raw == "" {
-		raw = mime.TypeByExtension(path.Ext(fileName))
+		ext := strings.ToLower(path.Ext(fileName))
+		if t, ok := recordingTypes[ext]; ok {
+			return t, nil
+		}
+		raw = mime.TypeByExtension(ext)
 		if raw == "" {
 			return defaultContentType, nil
 		}

@@ -11,5 +11,15 @@ func (s *Server) mountStorage(opts Options) error {
 	g.Get("/", vids.list)
 	g.Delete("/", vids.remove)
 
+	adm, err := newAdmin(s.log, opts.Storage, opts.Videos)
+	if err != nil {
+		return err
+	}
+	auth := newAdminAuth(opts.AdminUsername, opts.AdminPassword)
+	a := s.app.Group("/admin", auth.require, auth.check)
+	a.Get("/", adm.dashboard)
+	a.Post("/upload-url", requireStorage(opts.Storage), limitBody(storageBodyLimit), adm.uploadURL)
+	a.Get("/objects", requireStorage(opts.Storage), adm.objects)
+	a.Delete("/object", requireStorage(opts.Storage), adm.remove)
 	return nil
 }
