@@ -78,7 +78,8 @@ func newBrowser(t *testing.T, user, pass string) context.Context {
 		}
 	}()
 	handleAuth := true
-	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &handleAuth}); err != nil {
+	enable := fetch.EnableParams{HandleAuthRequests: &handleAuth}
+	if _, err := chromedp.Call(ctx, fetch.Enable, enable); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx

@@ -38,7 +38,8 @@ func TestAdminBasicAuth(t *testing.T) {
 		{"not base64", "Basic !!!", 401},
 		{"bearer", "Bearer " + testAdminPass, 401},
 		{"right", basicAuth(testAdminUser, testAdminPass), 200},
-		{"scheme in lower case", "basic " + strings.TrimPrefix(basicAuth(testAdminUser, testAdminPass), "Basic "), 200},
+		{"scheme in lower case",
+			"basic " + strings.TrimPrefix(basicAuth(testAdminUser, testAdminPass), "Basic "), 200},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +87,8 @@ func TestAdminUploadListDownloadDelete(t *testing.T) {
 
 	up := decodeAs[uploadURLResponse](t, e.do("POST", "/admin/upload-url",
 		map[string]any{"fileName": "../doorbell ü+=.webm", "prefix": "tests"}, admin...), 200)
-	if !strings.HasPrefix(up.ObjectKey, "admin/tests/") || !strings.HasSuffix(up.ObjectKey, "/doorbell ü+=.webm") ||
+	if !strings.HasPrefix(up.ObjectKey, "admin/tests/") ||
+		!strings.HasSuffix(up.ObjectKey, "/doorbell ü+=.webm") ||
 		up.Headers["Content-Type"] != "video/webm" {
 		t.Fatalf("admin upload %+v", up)
 	}
@@ -122,5 +124,6 @@ func TestAdminUploadListDownloadDelete(t *testing.T) {
 	if rows != 0 {
 		t.Fatalf("%d video rows left after the admin deleted their objects", rows)
 	}
-	expectError(t, e.do("DELETE", "/admin/object?objectKey=a/../b", nil, admin...), 400, "INVALID_OBJECT_KEY")
+	expectError(t, e.do("DELETE", "/admin/object?objectKey=a/../b", nil, admin...),
+		400, "INVALID_OBJECT_KEY")
 }

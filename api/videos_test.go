@@ -116,7 +116,8 @@ func TestUploadURLRefusesBadInput(t *testing.T) {
 			400, "INVALID_EXPIRES_IN"},
 		{"expiry over 7 days", map[string]any{"fileName": "a.mp4", "deviceId": device,
 			"expiresIn": 604801}, 400, "INVALID_EXPIRES_IN"},
-		{"unknown device", map[string]any{"fileName": "a.mp4", "deviceId": "0190a2b4-0000-7000-8000-000000000000"},
+		{"unknown device", map[string]any{"fileName": "a.mp4",
+			"deviceId": "0190a2b4-0000-7000-8000-000000000000"},
 			404, "DEVICE_NOT_FOUND"},
 		{"another user's device", map[string]any{"fileName": "a.mp4", "deviceId": other},
 			404, "DEVICE_NOT_FOUND"},
@@ -133,7 +134,8 @@ func TestUploadURLRefusesBadInput(t *testing.T) {
 	// The longest expiry is accepted.
 	up := e.uploadURL(u, map[string]any{"fileName": "a.bin", "deviceId": device, "expiresIn": 604800,
 		"contentType": "Video/WebM"})
-	if d := time.Until(up.ExpiresAt); d < 7*24*time.Hour-time.Minute || up.Headers["Content-Type"] != "video/webm" {
+	d := time.Until(up.ExpiresAt)
+	if d < 7*24*time.Hour-time.Minute || up.Headers["Content-Type"] != "video/webm" {
 		t.Fatalf("expiresAt in %v, headers %v; want 7 days and video/webm", d, up.Headers)
 	}
 }

@@ -61,6 +61,7 @@ func serve(ctx context.Context) error {
 	}
 
 	store, storageChecks, err := openStorage(ctx, log, cfg.Storage)
+	checks := append([]api.Check{{Name: "database", Check: pool.Ping}}, storageChecks...)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func serve(ctx context.Context) error {
 		AuthRateLimit:   cfg.AuthRateLimit,
 		AuthRateWindow:  cfg.AuthRateWindow,
 		SessionLifetime: cfg.SessionLifetime,
-		Checks:          append([]api.Check{{Name: "database", Check: pool.Ping}}, storageChecks...),
+		Checks:          checks,
 	})
 	if err != nil {
 		return err

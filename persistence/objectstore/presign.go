@@ -25,7 +25,8 @@ func (s *Store) PresignPut(ctx context.Context, key, contentType string,
 
 // PresignGet returns a URL that lets its holder download the object at key
 // until expiry passes.
-func (s *Store) PresignGet(ctx context.Context, key string, expiry time.Duration) (*url.URL, error) {
+func (s *Store) PresignGet(ctx context.Context, key string,
+	expiry time.Duration) (*url.URL, error) {
 	u, err := s.signer.PresignedGetObject(ctx, s.bucket, key, expiry, nil)
 	if err != nil {
 		return nil, fmt.Errorf("presign download of %q: %w", key, err)

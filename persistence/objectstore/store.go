@@ -90,7 +90,8 @@ func newClient(host string, secure bool, cfg Config) (*minio.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	transport.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	transport.DialContext = dialer.DialContext
 	transport.ResponseHeaderTimeout = responseHeaderTimeout
 	return minio.New(host, &minio.Options{
 		Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
@@ -144,12 +145,13 @@ func (s *Store) EnsureBucket(ctx context.Context) error {
 // RemoveBucket deletes every object of the bucket and the bucket itself.
 // Tests use it to clean up; Vigil itself never removes its bucket.
 func (s *Store) RemoveBucket(ctx context.Context) error {
-	for obj := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Recursive: true}) {
+	all := minio.ListObjectsOptions{Recursive: true}
+	for obj := range s.client.ListObjects(ctx, s.bucket, all) {
 		if obj.Err != nil {
 			return wrap("list bucket", s.bucket, obj.Err)
 		}
-		if err := s.client.RemoveObject(ctx, s.bucket, obj.Key, minio.RemoveObjectOptions{}); err != nil {
-			return wrap("remove object", obj.Key, err)
+		if err := s.Remove(ctx, obj.Key); err != nil {
+			return err
 		}
 	}
 	if err := s.client.RemoveBucket(ctx, s.bucket); err != nil {

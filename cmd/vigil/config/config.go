@@ -226,7 +226,8 @@ func (s Storage) validate() error {
 		return nil
 	case strings.Contains(s.Endpoint, "/"):
 		return settingError("MINIO_ENDPOINT",
-			"must be a host name or address; set the scheme with MINIO_USE_SSL and the port with MINIO_PORT")
+			"must be a host name or address; the scheme comes from MINIO_USE_SSL, "+
+				"the port from MINIO_PORT")
 	case s.AccessKey == "":
 		return settingError("MINIO_ACCESS_KEY", "is required with MINIO_ENDPOINT")
 	case s.SecretKey == "":
@@ -282,7 +283,8 @@ func (c *Config) validateAdmin() error {
 		return settingError("ADMIN_USERNAME", "must not contain ':' (HTTP Basic cannot carry it)")
 	case c.Env != EnvDevelopment && len(c.AdminPassword) < minAdminPasswordLength:
 		return settingError("ADMIN_PASSWORD",
-			fmt.Sprintf("must be at least %d characters outside development", minAdminPasswordLength))
+			fmt.Sprintf("must be at least %d characters outside development",
+				minAdminPasswordLength))
 	}
 	return nil
 }
