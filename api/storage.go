@@ -28,7 +28,8 @@ const (
 const storageBodyLimit = 16 << 10
 
 // listLimit is the most objects one listing answers; the answer says when
-// more were left off.
+// more were left off. Missing: a cursor to page past it, which matters
+// once a user keeps more than this many recordings.
 const listLimit = 1000
 
 // ObjectStore is what the video and admin routes need from object storage.

@@ -39,7 +39,8 @@ type Video struct {
 	UploadedAt *time.Time
 }
 
-// NewVideo is what is known when an upload URL is handed out.
+// NewVideo is what is known when an upload URL is handed out. Rows of
+// URLs never used stay pending; nothing sweeps them yet.
 type NewVideo struct {
 	UserID      UserID
 	DeviceID    uuid.UUID

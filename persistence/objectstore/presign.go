@@ -13,6 +13,9 @@ import (
 // send exactly that Content-Type; headers holds what the client must send.
 // Signing happens offline, for the public endpoint when one is set, so an
 // error here is a bad argument, never storage being down.
+//
+// Missing: a presigned PUT cannot bound the upload's size (only a POST
+// policy can), so a holder of the URL may store one object of any size.
 func (s *Store) PresignPut(ctx context.Context, key, contentType string,
 	expiry time.Duration) (u *url.URL, headers http.Header, err error) {
 	headers = http.Header{"Content-Type": []string{contentType}}
