@@ -111,8 +111,8 @@ type adminListResponse struct {
 // objects lists the bucket, or the part under ?prefix=.
 func (a *admin) objects(c *fiber.Ctx) error {
 	prefix := c.Query("prefix")
-	if len(prefix) > maxObjectKeyBytes || strings.IndexFunc(prefix, unicode.IsControl) >= 0 {
-		return badRequest("INVALID_PREFIX", "prefix is not a valid key prefix")
+	if err := checkListPrefix(prefix); err != nil {
+		return err
 	}
 
 	ctx := c.UserContext()
@@ -132,6 +132,21 @@ func (a *admin) objects(c *fiber.Ctx) error {
 			LastModified: o.LastModified.UTC(), DownloadURL: u.String()})
 	}
 	return c.JSON(out)
+}
+
+// checkListPrefix refuses list prefixes no key of Vigil's could start
+// with; "." and ".." segments are refused in case a file-system backed
+// server resolves them.
+func checkListPrefix(prefix string) error {
+	if len(prefix) > maxObjectKeyBytes || strings.IndexFunc(prefix, unicode.IsControl) >= 0 {
+		return badRequest("INVALID_PREFIX", "prefix is not a valid key prefix")
+	}
+	for _, seg := range strings.Split(prefix, "/") {
+		if seg == "." || seg == ".." {
+			return badRequest("INVALID_PREFIX", "prefix may not contain . or .. segments")
+		}
+	}
+	return nil
 }
 
 // remove deletes any object of the bucket, and its video row if it has one.

@@ -126,4 +126,5 @@ func TestAdminUploadListDownloadDelete(t *testing.T) {
 	}
 	expectError(t, e.do("DELETE", "/admin/object?objectKey=a/../b", nil, admin...),
 		400, "INVALID_OBJECT_KEY")
+	expectError(t, e.do("GET", "/admin/objects?prefix=../", nil, admin...), 400, "INVALID_PREFIX")
 }
