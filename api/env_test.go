@@ -44,6 +44,7 @@ func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
 	e.opts = Options{
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Accounts:        persistence.NewAccounts(pool),
+		Videos:          persistence.NewVideos(pool),
 		Hasher:          betterauth.NewHasher(0),
 		Secret:          testSecret,
 		BaseURL:         base,

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/vigil-oss/vigil/persistence"
+	"github.com/vigil-oss/vigil/persistence/objectstore"
 )
 
 // Error is an answer for the client: a status, a SNAKE_CASE code and a
@@ -76,6 +77,9 @@ func classify(err error) *Error {
 		return &Error{Status: fiberErr.Code, Code: code, Message: msg}
 	case errors.Is(err, persistence.ErrNotFound):
 		return &Error{Status: fiber.StatusNotFound, Code: "NOT_FOUND", Message: "not found", Err: err}
+	case errors.Is(err, objectstore.ErrUnavailable):
+		return &Error{Status: fiber.StatusServiceUnavailable, Code: "STORAGE_UNAVAILABLE",
+			Message: "object storage is not reachable; try again shortly", Err: err}
 	case persistence.IsUnavailable(err):
 		return &Error{Status: fiber.StatusServiceUnavailable, Code: "DATABASE_UNAVAILABLE",
 			Message: "the database is not reachable; try again shortly", Err: err}

@@ -44,6 +44,16 @@ type Options struct {
 	SessionLifetime time.Duration
 	BodyLimit       int
 
+	// Storage is the object storage behind /videos and /admin. Nil means
+	// none is configured: those routes answer 503 STORAGE_NOT_CONFIGURED.
+	Storage ObjectStore
+	// Videos keeps the metadata of the objects users upload.
+	Videos VideoStore
+	// AdminUsername and AdminPassword guard /admin with HTTP Basic auth;
+	// with either empty the dashboard is off.
+	AdminUsername string
+	AdminPassword string
+
 	// Checks run on /readyz; each names a dependency.
 	Checks []Check
 	// Now is the clock; nil means time.Now. Tests move it to expire sessions.
@@ -122,6 +132,10 @@ func New(opts Options) (*Server, error) {
 	auth.Post("/sign-in/email", s.rateLimit(opts, "sign-in"), acc.signIn)
 	auth.Post("/sign-out", acc.signOut)
 	auth.Get("/get-session", acc.getSession)
+
+	if err := s.mountStorage(opts); err != nil {
+		return nil, err
+	}
 
 	app.Use(func(c *fiber.Ctx) error {
 		return newError(fiber.StatusNotFound, "NOT_FOUND", "no route "+c.Method()+" "+c.Path())

@@ -6,11 +6,24 @@ cd "$(dirname "$0")/.."
 
 if [ ! -f .env ]; then
   secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  admin_password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
   sed -e "s/^BETTER_AUTH_SECRET=.*/BETTER_AUTH_SECRET=$secret/" \
-      -e "s/^VIGIL_ENV=.*/VIGIL_ENV=development/" .env.example > .env
+      -e "s/^VIGIL_ENV=.*/VIGIL_ENV=development/" \
+      -e "s/^ADMIN_USERNAME=.*/ADMIN_USERNAME=admin/" \
+      -e "s/^ADMIN_PASSWORD=.*/ADMIN_PASSWORD=$admin_password/" .env.example > .env
   echo "run: wrote .env from .env.example with a fresh BETTER_AUTH_SECRET" >&2
+  echo "run: the dashboard at /admin takes user admin, password $admin_password (kept in .env)" >&2
 fi
 set -a; . ./.env; set +a
+
+# No storage configured: run a local S3 server (versitygw) for development.
+if [ -z "${MINIO_ENDPOINT:-}" ]; then
+  storage=$(scripts/versitygw.sh)
+  set -a; eval "$storage"; set +a
+fi
+if [ -z "${ADMIN_USERNAME:-}" ]; then
+  echo "run: the /admin dashboard is off; set ADMIN_USERNAME and ADMIN_PASSWORD in .env" >&2
+fi
 
 DATABASE_URL=$(scripts/postgres.sh vigil)
 export DATABASE_URL

@@ -8,3 +8,6 @@ if [ -f .data/postgres/postmaster.pid ]; then
   [ "$(id -u)" = 0 ] && as_owner=(runuser -u postgres --)
   "${as_owner[@]}" "$bin/pg_ctl" -D .data/postgres stop -m fast
 fi
+if [ -f .data/versitygw.pid ] && kill -0 "$(cat .data/versitygw.pid)" 2>/dev/null; then
+  kill "$(cat .data/versitygw.pid)" && rm -f .data/versitygw.pid
+fi

@@ -8,5 +8,22 @@ cd "$(dirname "$0")/.."
 VIGIL_TEST_DATABASE_URL=$(scripts/postgres.sh postgres)
 export VIGIL_TEST_DATABASE_URL
 
+# Storage tests run against a real S3 server: versitygw on loopback.
+storage=$(scripts/versitygw.sh)
+eval "$storage"
+export VIGIL_TEST_S3_ENDPOINT="$MINIO_ENDPOINT:$MINIO_PORT"
+export VIGIL_TEST_S3_ACCESS_KEY="$MINIO_ACCESS_KEY" VIGIL_TEST_S3_SECRET_KEY="$MINIO_SECRET_KEY"
+unset MINIO_ENDPOINT MINIO_PORT MINIO_USE_SSL MINIO_ACCESS_KEY MINIO_SECRET_KEY
+
+# The admin dashboard is tested in a real headless Chromium.
+if ! command -v chromium >/dev/null; then
+  echo "test: installing chromium (Debian package)" >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+
+# A service the suite needs that is missing fails its tests instead of
+# skipping them.
+export VIGIL_TEST_STRICT=1
+
 go vet ./...
 go test -race -count=1 -timeout 15m ./...

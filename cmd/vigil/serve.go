@@ -60,9 +60,22 @@ func serve(ctx context.Context) error {
 		return err
 	}
 
+	store, storageChecks, err := openStorage(ctx, log, cfg.Storage)
+	checks := append([]api.Check{{Name: "database", Check: pool.Ping}}, storageChecks...)
+	if err != nil {
+		return err
+	}
+	if cfg.AdminUsername == "" {
+		log.Info("admin dashboard off", "setting", "ADMIN_USERNAME")
+	}
+
 	srv, err := api.New(api.Options{
 		Logger:          log,
 		Accounts:        persistence.NewAccounts(pool),
+		Videos:          persistence.NewVideos(pool),
+		Storage:         store,
+		AdminUsername:   cfg.AdminUsername,
+		AdminPassword:   cfg.AdminPassword,
 		Hasher:          betterauth.NewHasher(0),
 		Secret:          cfg.AuthSecret,
 		BaseURL:         cfg.BaseURL,
@@ -71,7 +84,7 @@ func serve(ctx context.Context) error {
 		AuthRateLimit:   cfg.AuthRateLimit,
 		AuthRateWindow:  cfg.AuthRateWindow,
 		SessionLifetime: cfg.SessionLifetime,
-		Checks:          []api.Check{{Name: "database", Check: pool.Ping}},
+		Checks:          checks,
 	})
 	if err != nil {
 		return err

@@ -33,6 +33,10 @@ const (
 // minSecretLength is Better Auth's own lower bound for BETTER_AUTH_SECRET.
 const minSecretLength = 32
 
+// minAdminPasswordLength bounds ADMIN_PASSWORD outside development: the
+// dashboard can read and delete every recording.
+const minAdminPasswordLength = 12
+
 // Config is every setting Vigil reads.
 type Config struct {
 	Env      Env
@@ -85,6 +89,10 @@ type Storage struct {
 	Region         string
 	PublicEndpoint string
 }
+
+// Configured reports whether object storage is set up at all; without it
+// the storage routes answer 503.
+func (s Storage) Configured() bool { return s.Endpoint != "" }
 
 // Load reads the .env file at envFile when it exists, then the environment,
 // and validates the result.
@@ -203,8 +211,80 @@ func (c *Config) validateMedia() error {
 		return settingError("MEDIA_MAX_SUBSCRIBERS_PER_ROOM", "must be at least 1")
 	case m.UDPPort < 0 || m.UDPPort > 65535:
 		return settingError("MEDIA_UDP_PORT", "must be a port number 1..65535")
-	case c.Storage.Port < 0 || c.Storage.Port > 65535:
+	}
+	if err := c.Storage.validate(); err != nil {
+		return err
+	}
+	return c.validateAdmin()
+}
+
+func (s Storage) validate() error {
+	switch {
+	case s.Port < 0 || s.Port > 65535:
 		return settingError("MINIO_PORT", "must be a port number 1..65535")
+	case !s.Configured():
+		return nil
+	case strings.Contains(s.Endpoint, "/"):
+		return settingError("MINIO_ENDPOINT",
+			"must be a host name or address; the scheme comes from MINIO_USE_SSL, "+
+				"the port from MINIO_PORT")
+	case s.AccessKey == "":
+		return settingError("MINIO_ACCESS_KEY", "is required with MINIO_ENDPOINT")
+	case s.SecretKey == "":
+		return settingError("MINIO_SECRET_KEY", "is required with MINIO_ENDPOINT")
+	case !validBucketName(s.Bucket):
+		return settingError("MINIO_BUCKET",
+			"must be an S3 bucket name: 3..63 lower-case letters, digits, '-' or '.'")
+	case s.Region == "":
+		return settingError("MINIO_REGION", "is required with MINIO_ENDPOINT")
+	}
+	if s.PublicEndpoint != "" && !validPublicEndpoint(s.PublicEndpoint) {
+		return settingError("MINIO_PUBLIC_ENDPOINT",
+			"must be host[:port] or an http(s) URL without a path")
+	}
+	return nil
+}
+
+// validBucketName follows the S3 bucket naming rules, less the ones about
+// IP-address look-alikes, which the server checks itself.
+func validBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 || strings.Contains(name, "..") {
+		return false
+	}
+	for i, r := range name {
+		alnum := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+		edge := i == 0 || i == len(name)-1
+		if !alnum && (edge || (r != '-' && r != '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+func validPublicEndpoint(raw string) bool {
+	if !strings.Contains(raw, "://") {
+		return !strings.ContainsAny(raw, "/?# ")
+	}
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		strings.Trim(u.Path, "/") == "" && u.RawQuery == ""
+}
+
+func (c *Config) validateAdmin() error {
+	switch {
+	case c.AdminUsername == "" && c.AdminPassword == "":
+		return nil
+	case c.AdminUsername == "":
+		return settingError("ADMIN_USERNAME", "is required with ADMIN_PASSWORD")
+	case c.AdminPassword == "":
+		return settingError("ADMIN_PASSWORD", "is required with ADMIN_USERNAME")
+	case strings.Contains(c.AdminUsername, ":"):
+		// RFC 7617: the user name ends at the first colon.
+		return settingError("ADMIN_USERNAME", "must not contain ':' (HTTP Basic cannot carry it)")
+	case c.Env != EnvDevelopment && len(c.AdminPassword) < minAdminPasswordLength:
+		return settingError("ADMIN_PASSWORD",
+			fmt.Sprintf("must be at least %d characters outside development",
+				minAdminPasswordLength))
 	}
 	return nil
 }

@@ -1,0 +1,195 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"path"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/vigil-oss/vigil/persistence"
+	"github.com/vigil-oss/vigil/persistence/objectstore"
+)
+
+// videos serves /videos: presigned uploads and downloads of a user's
+// recordings, which live under the user's own prefix in the bucket.
+type videos struct {
+	log   *slog.Logger
+	store ObjectStore
+	meta  VideoStore
+}
+
+type uploadURLRequest struct {
+	FileName    string `json:"fileName"`
+	DeviceID    string `json:"deviceId"`
+	Prefix      string `json:"prefix"`
+	ContentType string `json:"contentType"`
+	// ExpiresIn is the URL's lifetime in seconds.
+	ExpiresIn *int64 `json:"expiresIn"`
+}
+
+// uploadURLResponse tells the client where to PUT the bytes and which
+// headers to send with them; other headers break the signature.
+type uploadURLResponse struct {
+	UploadURL string            `json:"uploadUrl"`
+	Method    string            `json:"method"`
+	Headers   map[string]string `json:"headers"`
+	ObjectKey string            `json:"objectKey"`
+	ExpiresAt time.Time         `json:"expiresAt"`
+	VideoID   string            `json:"videoId"`
+}
+
+type downloadURLResponse struct {
+	DownloadURL string    `json:"downloadUrl"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+}
+
+// uploadTarget is a validated upload request.
+type uploadTarget struct {
+	fileName    string
+	device      uuid.UUID
+	prefix      string
+	contentType string
+	expiry      time.Duration
+}
+
+func parseUploadTarget(c *fiber.Ctx) (uploadTarget, error) {
+	var req uploadURLRequest
+	if err := parseBody(c, &req); err != nil {
+		return uploadTarget{}, err
+	}
+	var t uploadTarget
+	var err error
+	if t.fileName, err = cleanFileName(req.FileName); err != nil {
+		return t, err
+	}
+	if t.device, err = uuid.Parse(req.DeviceID); err != nil {
+		return t, badRequest("INVALID_DEVICE_ID", "deviceId must be a device id (a UUID)")
+	}
+	if t.prefix, err = cleanPrefix(req.Prefix); err != nil {
+		return t, err
+	}
+	if t.contentType, err = cleanContentType(req.ContentType, t.fileName); err != nil {
+		return t, err
+	}
+	t.expiry, err = urlExpiry(req.ExpiresIn)
+	return t, err
+}
+
+// uploadURL hands out a presigned PUT for a new object under
+// users/<user>/devices/<device>/[prefix/]<unique id>/<file name>.
+func (v *videos) uploadURL(c *fiber.Ctx) error {
+	t, err := parseUploadTarget(c)
+	if err != nil {
+		return err
+	}
+
+	user := userOf(c)
+	ctx := c.UserContext()
+	err = v.meta.CheckDeviceOwner(ctx, user.ID, t.device)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return newError(fiber.StatusNotFound, "DEVICE_NOT_FOUND", "no such device of yours")
+	}
+	if err != nil {
+		return err
+	}
+
+	if err := v.store.EnsureBucket(ctx); err != nil {
+		return err
+	}
+	key := userPrefix(user.ID) + "devices/" + t.device.String() + "/" + t.prefix +
+		uuid.NewString() + "/" + t.fileName
+	video, err := v.meta.CreateVideo(ctx, persistence.NewVideo{UserID: user.ID,
+		DeviceID: t.device, Bucket: v.store.Bucket(), ObjectKey: key, FileName: t.fileName,
+		ContentType: t.contentType})
+	if err != nil {
+		return err
+	}
+	expires := expiresAt(t.expiry)
+	u, headers, err := v.store.PresignPut(ctx, key, t.contentType, t.expiry)
+	if err != nil {
+		return err
+	}
+
+	v.log.Info("upload url issued", "userID", user.ID, "deviceID", t.device,
+		"videoID", video.ID, "expiresAt", expires)
+	return c.JSON(uploadURLResponse{UploadURL: u.String(), Method: fiber.MethodPut,
+		Headers: flatHeaders(headers), ObjectKey: key, ExpiresAt: expires,
+		VideoID: video.ID.String()})
+}
+
+// downloadURL hands out a presigned GET for one of the user's objects.
+// Seeing the object marks its video uploaded.
+func (v *videos) downloadURL(c *fiber.Ctx) error {
+	key := c.Query("objectKey")
+	expiry, err := queryExpiry(c)
+	if err != nil {
+		return err
+	}
+	user := userOf(c)
+	if err := checkOwnedKey(user.ID, key); err != nil {
+		return err
+	}
+
+	ctx := c.UserContext()
+	obj, err := v.statObject(c, key)
+	if err != nil {
+		return err
+	}
+	seen := []persistence.SeenObject{{Key: obj.Key, Size: obj.Size}}
+	if err := v.meta.MarkUploaded(ctx, v.store.Bucket(), seen); err != nil {
+		return err
+	}
+	expires := expiresAt(expiry)
+	u, err := v.store.PresignGet(ctx, key, expiry)
+	if err != nil {
+		return err
+	}
+	return c.JSON(downloadURLResponse{DownloadURL: u.String(), ExpiresAt: expires})
+}
+
+// statObject is store.Stat with a missing object as the contract's 404.
+func (v *videos) statObject(c *fiber.Ctx, key string) (objectstore.Object, error) {
+	obj, err := v.store.Stat(c.UserContext(), key)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return obj, newError(fiber.StatusNotFound, "OBJECT_NOT_FOUND", "no such object")
+	}
+	return obj, err
+}
+
+// remove deletes one of the user's objects and its metadata.
+func (v *videos) remove(c *fiber.Ctx) error {
+	key := c.Query("objectKey")
+	user := userOf(c)
+	if err := checkOwnedKey(user.ID, key); err != nil {
+		return err
+	}
+
+	ctx := c.UserContext()
+	_, err := v.store.Stat(ctx, key)
+	stored := err == nil
+	if err != nil && !errors.Is(err, persistence.ErrNotFound) {
+		return err
+	}
+	if stored {
+		if err := v.store.Remove(ctx, key); err != nil {
+			return err
+		}
+	}
+	hadRow, err := v.meta.DeleteVideo(ctx, v.store.Bucket(), key)
+	if err != nil {
+		return err
+	}
+	if !stored && !hadRow {
+		return newError(fiber.StatusNotFound, "OBJECT_NOT_FOUND", "no such object")
+	}
+
+	v.log.Info("video deleted", "userID", user.ID, "objectKey", key)
+	return c.JSON(fiber.Map{"objectKey": key, "deleted": true})
+}
+
+// fileNameOf is the last segment of a key: the file name for objects that
+// have no metadata row.
+func fileNameOf(key string) string { return path.Base(key) }

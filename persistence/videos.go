@@ -1,0 +1,170 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// VideoStatus is where a video's upload stands.
+type VideoStatus string
+
+// Video statuses: pending from the moment an upload URL is handed out,
+// uploaded once the object has been seen in storage.
+const (
+	VideoPending  VideoStatus = "pending"
+	VideoUploaded VideoStatus = "uploaded"
+)
+
+// Video is a row of the videos table: what Vigil knows about one object.
+type Video struct {
+	ID     uuid.UUID
+	UserID UserID
+	// DeviceID is nil once the device that recorded the video is deleted.
+	DeviceID    *uuid.UUID
+	Bucket      string
+	ObjectKey   string
+	FileName    string
+	ContentType string
+	// Size is nil until the object is seen in storage.
+	Size       *int64
+	Status     VideoStatus
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	UploadedAt *time.Time
+}
+
+// NewVideo is what is known when an upload URL is handed out. Rows of
+// URLs never used stay pending; nothing sweeps them yet.
+type NewVideo struct {
+	UserID      UserID
+	DeviceID    uuid.UUID
+	Bucket      string
+	ObjectKey   string
+	FileName    string
+	ContentType string
+}
+
+// SeenObject is an object found in storage: its key and size.
+type SeenObject struct {
+	Key  string
+	Size int64
+}
+
+// Videos runs the queries behind the video routes.
+type Videos struct {
+	pool *pgxpool.Pool
+}
+
+// NewVideos returns the video queries over pool.
+func NewVideos(pool *pgxpool.Pool) *Videos { return &Videos{pool: pool} }
+
+const videoColumns = `id, user_id, device_id, bucket, object_key, file_name, content_type,
+	size_bytes, status, created_at, updated_at, uploaded_at`
+
+func scanVideo(row pgx.Row) (Video, error) {
+	var v Video
+	err := row.Scan(&v.ID, &v.UserID, &v.DeviceID, &v.Bucket, &v.ObjectKey, &v.FileName,
+		&v.ContentType, &v.Size, &v.Status, &v.CreatedAt, &v.UpdatedAt, &v.UploadedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Video{}, ErrNotFound
+	}
+	return v, err
+}
+
+// CheckDeviceOwner returns nil when the device exists and belongs to the
+// user, and ErrNotFound otherwise: another user's device is not visible.
+func (v *Videos) CheckDeviceOwner(ctx context.Context, user UserID, device uuid.UUID) error {
+	var one int
+	err := v.pool.QueryRow(ctx,
+		`SELECT 1 FROM devices WHERE id = $1 AND user_id = $2`, device, user).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("device %s of user %s: %w", device, user, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("find device %s: %w", device, err)
+	}
+	return nil
+}
+
+// CreateVideo records a pending upload. A key already recorded in the
+// bucket is ErrConflict.
+func (v *Videos) CreateVideo(ctx context.Context, n NewVideo) (Video, error) {
+	video, err := scanVideo(v.pool.QueryRow(ctx, `
+		INSERT INTO videos (id, user_id, device_id, bucket, object_key, file_name, content_type)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		RETURNING `+videoColumns,
+		uuid.Must(uuid.NewV7()), n.UserID, n.DeviceID, n.Bucket, n.ObjectKey, n.FileName,
+		n.ContentType))
+	if isUniqueViolation(err) {
+		return Video{}, fmt.Errorf("video %q: %w", n.ObjectKey, ErrConflict)
+	}
+	if err != nil {
+		return Video{}, fmt.Errorf("create video %q: %w", n.ObjectKey, err)
+	}
+	return video, nil
+}
+
+// MarkUploaded records that the objects were seen in the bucket, with
+// their sizes. Keys without a row are ignored.
+func (v *Videos) MarkUploaded(ctx context.Context, bucket string, seen []SeenObject) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	keys := make([]string, len(seen))
+	sizes := make([]int64, len(seen))
+	for i, s := range seen {
+		keys[i], sizes[i] = s.Key, s.Size
+	}
+	_, err := v.pool.Exec(ctx, `
+		UPDATE videos SET status = 'uploaded', size_bytes = s.size, updated_at = now(),
+			uploaded_at = coalesce(uploaded_at, now())
+		FROM unnest($2::text[], $3::bigint[]) AS s (key, size)
+		WHERE videos.bucket = $1 AND videos.object_key = s.key
+			AND (videos.status <> 'uploaded' OR videos.size_bytes IS DISTINCT FROM s.size)`,
+		bucket, keys, sizes)
+	if err != nil {
+		return fmt.Errorf("mark %d videos uploaded: %w", len(seen), err)
+	}
+	return nil
+}
+
+// UserVideosByKey returns the user's videos among keys in bucket, by key.
+func (v *Videos) UserVideosByKey(ctx context.Context, user UserID, bucket string,
+	keys []string) (map[string]Video, error) {
+	rows, err := v.pool.Query(ctx, `
+		SELECT `+videoColumns+` FROM videos
+		WHERE user_id = $1 AND bucket = $2 AND object_key = ANY($3)`, user, bucket, keys)
+	if err != nil {
+		return nil, fmt.Errorf("find videos of user %s: %w", user, err)
+	}
+	defer rows.Close()
+	out := make(map[string]Video, len(keys))
+	for rows.Next() {
+		video, err := scanVideo(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read videos of user %s: %w", user, err)
+		}
+		out[video.ObjectKey] = video
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read videos of user %s: %w", user, err)
+	}
+	return out, nil
+}
+
+// DeleteVideo forgets the video at key in bucket and reports whether there
+// was one.
+func (v *Videos) DeleteVideo(ctx context.Context, bucket, key string) (bool, error) {
+	tag, err := v.pool.Exec(ctx,
+		`DELETE FROM videos WHERE bucket = $1 AND object_key = $2`, bucket, key)
+	if err != nil {
+		return false, fmt.Errorf("delete video %q: %w", key, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
