@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -53,23 +52,6 @@ func (e *testEnv) uploadURL(u user, body map[string]any) uploadURLResponse {
 	e.t.Helper()
 	return decodeAs[uploadURLResponse](e.t, e.do("POST", "/videos/upload-url", body, u.bearer()...),
 		http.StatusOK)
-}
-
-// listen serves the app on a loopback port, as a browser or phone reaches
-// it, and returns its base URL.
-func (e *testEnv) listen() string {
-	e.t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	go e.srv.App().Listener(ln)
-	e.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.srv.Shutdown(ctx)
-	})
-	return "http://" + ln.Addr().String()
 }
 
 // putObject uploads body to a presigned URL with the headers the answer

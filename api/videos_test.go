@@ -240,7 +240,7 @@ func TestStorageRefusesUploadsThatBreakTheURL(t *testing.T) {
 	e.expectVideoRow(up.ObjectKey, "pending", -1)
 }
 
-func TestOversizedBodyIs413AndTheNextRequestWorks(t *testing.T) {
+func TestOversizedUploadRequestIs413AndTheNextRequestWorks(t *testing.T) {
 	e, _ := newStorageEnv(t)
 	u := e.signUp("alice@example.com")
 	device := e.addDevice(u)
