@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,6 +22,9 @@ import (
 const (
 	maxNameLength  = 200
 	maxEmailLength = 254
+	// RFC 5321 §4.5.3.1.1.
+	maxLocalPartLength = 64
+	maxUserAgentLength = 512
 )
 
 type accounts struct {
@@ -102,8 +106,10 @@ func toSessionJSON(s persistence.Session) sessionJSON {
 func (r *signUpRequest) validate() error {
 	r.Name = strings.TrimSpace(r.Name)
 	switch {
-	case r.Name == "":
+	case !hasVisibleRune(r.Name):
 		return badRequest("INVALID_NAME", "name is required")
+	case !isCleanText(r.Name):
+		return badRequest("INVALID_NAME", "name holds control characters or invalid UTF-8")
 	case utf8.RuneCountInString(r.Name) > maxNameLength:
 		return badRequest("INVALID_NAME", fmt.Sprintf("name is longer than %d characters", maxNameLength))
 	}
@@ -121,10 +127,55 @@ func normalizeEmail(raw string) (string, error) {
 		return "", badRequest("INVALID_EMAIL", "email is missing or too long")
 	}
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+	local, domain, _ := strings.Cut(email, "@")
+	if err != nil || addr.Address != email || len(local) > maxLocalPartLength ||
+		!strings.Contains(domain, ".") || strings.HasPrefix(domain, "[") {
 		return "", badRequest("INVALID_EMAIL", "email is not a valid address")
 	}
 	return email, nil
+}
+
+// isCleanText reports whether s is valid UTF-8 without control characters:
+// Postgres refuses NUL in text, and nothing else of that kind belongs in a
+// name.
+func isCleanText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasVisibleRune reports whether s shows anything: a name of zero-width
+// spaces is no name.
+func hasVisibleRune(s string) bool {
+	for _, r := range s {
+		if unicode.IsGraphic(r) && !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanHeaderText keeps what can be stored of a header value the client
+// chose, such as User-Agent: valid UTF-8 without control characters, cut
+// to max bytes.
+func cleanHeaderText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	for len(s) > max {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 func validatePassword(p string) error {
@@ -146,15 +197,11 @@ func (a *accounts) newSession(c *fiber.Ctx, rememberMe bool) persistence.NewSess
 	if !rememberMe {
 		lifetime = dontRememberLifetime
 	}
-	ua := c.Get(fiber.HeaderUserAgent)
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
 	return persistence.NewSession{
 		Token:     betterauth.NewToken(betterauth.SessionTokenLength),
 		ExpiresAt: a.sessions.now().Add(lifetime),
 		IPAddress: clientIP(c),
-		UserAgent: strings.ToValidUTF8(ua, ""),
+		UserAgent: cleanHeaderText(c.Get(fiber.HeaderUserAgent), maxUserAgentLength),
 	}
 }
 

@@ -394,3 +394,85 @@ func TestSignOutWithoutSessionIs400(t *testing.T) {
 	e := newTestEnv(t)
 	expectError(t, e.do("POST", "/api/auth/sign-out", nil), http.StatusBadRequest, "FAILED_TO_GET_SESSION")
 }
+
+func TestTextThatPostgresRefusesIsAClientError(t *testing.T) {
+	e := newTestEnv(t)
+	// JSON escapes: raw control bytes are already invalid JSON, and the
+	// decoder turns invalid UTF-8 into U+FFFD.
+	for label, name := range map[string]string{"NUL": `a\u0000b`, "control": `a\u0007b`,
+		"zero-width only": `\u200b\u200b`} {
+		t.Run(label, func(t *testing.T) {
+			body := `{"name":"` + name + `","email":"nul@example.com","password":"password123"}`
+			expectError(t, e.do("POST", "/api/auth/sign-up/email", body), http.StatusBadRequest, "INVALID_NAME")
+		})
+	}
+	u := e.signUp("ua@example.com")
+	for _, bearer := range []string{"ab\xff\xfecd", "ab\x00cd", strings.Repeat("t", 300)} {
+		expectNoSession(t, e.do("GET", "/api/auth/get-session", nil, "Authorization", "Bearer "+bearer))
+	}
+	resp := e.do("POST", "/api/auth/sign-in/email",
+		map[string]string{"email": u.Email, "password": "password123"}, "User-Agent", "x\x00y\xffz")
+	in := decodeAs[signInResponse](t, resp, http.StatusOK)
+	s := decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil,
+		"Authorization", "Bearer "+in.Token), http.StatusOK)
+	if s.Session.UserAgent != "xyz" {
+		t.Fatalf("stored user agent %q, want the control bytes and bad UTF-8 dropped", s.Session.UserAgent)
+	}
+}
+
+func TestEmailLimits(t *testing.T) {
+	for _, email := range []string{strings.Repeat("a", 65) + "@example.com", "a@[127.0.0.1]", "a@localhost"} {
+		if _, err := normalizeEmail(email); err == nil {
+			t.Errorf("%q accepted", email)
+		}
+	}
+}
+
+func TestAnotherAuthorizationSchemeLeavesTheCookieInForce(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.signUp("basic@example.com")
+	decodeAs[sessionResponse](t, e.do("GET", "/api/auth/get-session", nil,
+		"Cookie", u.Cookie, "Authorization", "Basic dXNlcjpwYXNz"), http.StatusOK)
+}
+
+func TestForwardedForOnSeveralLinesIsReadFromTheRight(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) {
+		o.AuthRateLimit = 2
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/32")}
+	})
+	body := map[string]string{"email": "lines@example.com", "password": "password123"}
+	for i := range 3 {
+		// The client's own line varies; the proxy's line names it.
+		resp := e.do("POST", "/api/auth/sign-in/email", body,
+			"X-Forwarded-For", fmt.Sprintf("10.9.9.%d", i), "X-Forwarded-For", "203.0.113.7")
+		want := http.StatusUnauthorized
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("request %d: status %d, want %d", i, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestWildcardAndAppSchemeOrigins(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) {
+		o.TrustedOrigins = []string{"https://*.example.org", "myapp://"}
+	})
+	for origin, want := range map[string]int{
+		"https://cams.example.org":   http.StatusOK,
+		"myapp://localhost":          http.StatusOK,
+		"https://example.org":        http.StatusForbidden,
+		"https://example.com":        http.StatusOK, // the request's own host
+		"javascript://example.com":   http.StatusForbidden,
+		"http://example.com/x":       http.StatusForbidden,
+		"https://evil.example.org.x": http.StatusForbidden,
+	} {
+		u := e.signUp(fmt.Sprintf("o%d@example.com", len(origin)) + strings.NewReplacer(":", "", "/", "").Replace(origin))
+		resp := e.do("POST", "/api/auth/sign-out", nil, "Cookie", u.Cookie, "Origin", origin)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("origin %s: status %d, want %d", origin, resp.StatusCode, want)
+		}
+	}
+}

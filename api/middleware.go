@@ -9,6 +9,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"github.com/vigil-oss/vigil/api/betterauth"
 )
 
 func requestID(c *fiber.Ctx) string {
@@ -57,11 +59,22 @@ func resolveClientIP(trusted []netip.Prefix) fiber.Handler {
 		peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 		ip := peer.Unmap()
 		if len(trusted) > 0 && isTrusted(ip) {
-			ip = forwardedClient(c.Get(fiber.HeaderXForwardedFor), ip, isTrusted)
+			ip = forwardedClient(forwardedFor(c), ip, isTrusted)
 		}
 		c.Locals(clientIPKey{}, ip.String())
 		return c.Next()
 	}
+}
+
+// forwardedFor joins every X-Forwarded-For line in order: a proxy may add
+// its own line instead of appending to the client's.
+func forwardedFor(c *fiber.Ctx) string {
+	lines := c.Request().Header.PeekAll(fiber.HeaderXForwardedFor)
+	parts := make([]string, len(lines))
+	for i, l := range lines {
+		parts[i] = string(l)
+	}
+	return strings.Join(parts, ",")
 }
 
 func forwardedClient(header string, peer netip.Addr, isTrusted func(netip.Addr) bool) netip.Addr {
@@ -92,7 +105,7 @@ func clientIP(c *fiber.Ctx) string {
 // then shows where it came from. Requests without cookies and without Origin
 // (mobile apps, curl, devices) pass: a bearer token is not sent by a browser
 // on its own.
-func originGuard(trusted map[string]bool, sessionCookie string) fiber.Handler {
+func originGuard(trusted betterauth.Origins, sessionCookie string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		switch c.Method() {
 		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
@@ -109,11 +122,11 @@ func originGuard(trusted map[string]bool, sessionCookie string) fiber.Handler {
 			}
 			return c.Next()
 		}
-		if trusted[strings.ToLower(origin)] || sameHost(origin, string(c.Request().Host())) {
+		if trusted.Contains(origin) || sameHost(origin, string(c.Request().Host())) {
 			return c.Next()
 		}
 		return newError(fiber.StatusForbidden, "INVALID_ORIGIN",
-			"origin "+origin+" is not trusted; add it to BETTER_AUTH_TRUSTED_ORIGINS")
+			"the request's origin is not trusted; add it to BETTER_AUTH_TRUSTED_ORIGINS")
 	}
 }
 
@@ -125,7 +138,10 @@ func refererOrigin(referer string) string {
 	return u.Scheme + "://" + u.Host
 }
 
+// sameHost reports whether origin is a web origin naming host, the host the
+// request was sent to.
 func sameHost(origin, host string) bool {
 	u, err := url.Parse(origin)
-	return err == nil && host != "" && strings.EqualFold(u.Host, host)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Path == "" &&
+		host != "" && strings.EqualFold(u.Host, host)
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,8 +32,8 @@ type Options struct {
 	Secret string
 	// BaseURL is the public URL; its scheme decides Secure cookies.
 	BaseURL *url.URL
-	// TrustedOrigins may call with cookies besides BaseURL's origin; each is
-	// "scheme://host[:port]".
+	// TrustedOrigins may call with cookies besides BaseURL's origin, in
+	// Better Auth's trustedOrigins forms (see betterauth.OriginPattern).
 	TrustedOrigins []string
 	TrustedProxies []netip.Prefix
 
@@ -89,10 +89,13 @@ func New(opts Options) (*Server, error) {
 		DisableStartupMessage: true,
 		// Handlers hand strings to actors and goroutines that outlive the
 		// request; fasthttp would otherwise reuse their bytes.
-		Immutable:    true,
-		ReadTimeout:  30 * time.Second,
-		WriteTimeout: 30 * time.Second,
-		IdleTimeout:  120 * time.Second,
+		Immutable: true,
+		// Browsers on a shared localhost carry many cookies; fasthttp's 4 KiB
+		// default refuses them with 431.
+		ReadBufferSize: 16 << 10,
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   30 * time.Second,
+		IdleTimeout:    120 * time.Second,
 	})
 	s := &Server{app: app, log: log, sessions: &sessions{
 		store: opts.Accounts, secret: opts.Secret, secure: opts.BaseURL.Scheme == "https",
@@ -105,9 +108,10 @@ func New(opts Options) (*Server, error) {
 	acc := &accounts{log: log, store: opts.Accounts, hasher: opts.Hasher,
 		sessions: s.sessions, dummyHash: dummy}
 
-	trusted := map[string]bool{strings.ToLower(opts.BaseURL.Scheme + "://" + opts.BaseURL.Host): true}
-	for _, o := range opts.TrustedOrigins {
-		trusted[strings.ToLower(o)] = true
+	trusted, err := betterauth.ParseOrigins(
+		append([]string{opts.BaseURL.Scheme + "://" + opts.BaseURL.Host}, opts.TrustedOrigins...))
+	if err != nil {
+		return nil, fmt.Errorf("trusted origins: %w", err)
 	}
 	app.Use(recover.New(recover.Config{EnableStackTrace: true,
 		StackTraceHandler: func(c *fiber.Ctx, e any) {
@@ -117,7 +121,7 @@ func New(opts Options) (*Server, error) {
 	app.Use(resolveClientIP(opts.TrustedProxies))
 	app.Use(accessLog(log))
 	app.Use(cors.New(cors.Config{
-		AllowOriginsFunc: func(origin string) bool { return trusted[strings.ToLower(origin)] },
+		AllowOriginsFunc: trusted.Contains,
 		AllowCredentials: true,
 		AllowHeaders:     "Content-Type, Authorization",
 		ExposeHeaders:    "set-auth-token",
@@ -163,6 +167,10 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on addr until Shutdown.
 func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Serve serves on a listener the caller opened, so that it can report the
+// bound address, or a failure to bind, before serving starts.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting connections and waits for requests in flight,
 // at most until ctx ends.

@@ -61,31 +61,46 @@ type authedKey struct{}
 
 var errNoSession = errors.New("no session")
 
-// tokenOf returns the session token the request carries: a bearer header
+// tokenOf returns the session token the request carries: a Bearer header
 // first (Better Auth's bearer plugin), then the signed cookie. A bearer may
-// be the raw token or the signed value from set-auth-token.
+// be the raw token or the signed value from set-auth-token. Another
+// Authorization scheme (Basic from a proxy, say) leaves the cookie in force.
 func (s *sessions) tokenOf(c *fiber.Ctx) (token string, byCookie bool) {
-	if h := c.Get(fiber.HeaderAuthorization); h != "" {
-		scheme, raw, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return "", false
-		}
+	scheme, raw, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	if strings.EqualFold(scheme, "Bearer") {
 		raw = strings.TrimSpace(raw)
 		if strings.ContainsAny(raw, ".%") {
-			token, ok := betterauth.VerifySigned(raw, s.secret)
-			if !ok {
-				return "", false
-			}
-			return token, false
+			raw, _ = betterauth.VerifySigned(raw, s.secret)
+		}
+		if !plausibleToken(raw) {
+			return "", false
 		}
 		return raw, false
 	}
-	if raw := c.Cookies(s.cookieName()); raw != "" {
-		if token, ok := betterauth.VerifySigned(raw, s.secret); ok {
+	if cookie := c.Cookies(s.cookieName()); cookie != "" {
+		if token, ok := betterauth.VerifySigned(cookie, s.secret); ok && plausibleToken(token) {
 			return token, true
 		}
 	}
 	return "", false
+}
+
+// maxTokenLength bounds what is looked up as a session token; Better Auth's
+// are 32 characters.
+const maxTokenLength = 256
+
+// plausibleToken reports whether t could be a session token at all:
+// printable ASCII without spaces. Anything else is not looked up.
+func plausibleToken(t string) bool {
+	if t == "" || len(t) > maxTokenLength {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] <= ' ' || t[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // current returns the request's live session, extending it when it is due
@@ -95,7 +110,7 @@ func (s *sessions) current(c *fiber.Ctx) (*authed, error) {
 		return a, nil
 	}
 	token, byCookie := s.tokenOf(c)
-	if token == "" || len(token) > 256 {
+	if token == "" {
 		return nil, errNoSession
 	}
 	ctx := c.UserContext()

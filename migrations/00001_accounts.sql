@@ -68,7 +68,13 @@ CREATE TABLE IF NOT EXISTS "verification" (
 CREATE INDEX IF NOT EXISTS verification_identifier_idx ON "verification" ("identifier");
 
 -- +goose Down
-DROP TABLE IF EXISTS "verification";
-DROP TABLE IF EXISTS "account";
-DROP TABLE IF EXISTS "session";
-DROP TABLE IF EXISTS "user";
+-- The Up step adopts tables that may hold a Better Auth deployment's users,
+-- so rolling it back refuses instead of dropping them. To start over, drop
+-- the four tables and goose_db_version by hand.
+-- +goose StatementBegin
+DO $$
+BEGIN
+    RAISE EXCEPTION 'refusing to drop the Better Auth tables (user, session, account, verification): drop them by hand';
+END
+$$;
+-- +goose StatementEnd

@@ -50,10 +50,27 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to database at %s:%d: %w",
-			cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		return nil, fmt.Errorf("connect to database %q at %s:%d: %s", cfg.ConnConfig.Database,
+			cfg.ConnConfig.Host, cfg.ConnConfig.Port, lastCause(err))
 	}
 	return pool, nil
+}
+
+// lastCause reduces a connection error to one line. pgx reports every
+// attempt (TLS first, then plain text, with sslmode=prefer) on its own line;
+// the last attempt's reason is the one that matters.
+func lastCause(err error) string {
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		err = connErr.Unwrap()
+	}
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	// "host:port (ip): server error: FATAL: ..." names the host again.
+	if _, reason, ok := strings.Cut(last, "): "); ok {
+		return reason
+	}
+	return last
 }
 
 // pgUniqueViolation is Postgres's SQLSTATE for a unique constraint.
@@ -85,4 +102,13 @@ func IsUnavailable(err error) bool {
 			strings.HasPrefix(pgErr.Code, "57")
 	}
 	return false
+}
+
+// IsInvalidText reports whether Postgres refused a value as text (a NUL
+// byte, bytes that are not UTF-8). Routes validate their input; this is the
+// net for a field that slipped through, which is still the client's error.
+func IsInvalidText(err error) bool {
+	var pgErr *pgconn.PgError
+	// 22021: character_not_in_repertoire; 22P05: untranslatable_character.
+	return errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05")
 }

@@ -59,9 +59,15 @@ func (m *Migrator) Up(ctx context.Context) ([]int64, error) {
 	return applied, nil
 }
 
+// ErrNothingToRollBack means no migration is applied.
+var ErrNothingToRollBack = errors.New("no migration is applied: nothing to roll back")
+
 // Down rolls back the newest applied migration and returns its version.
 func (m *Migrator) Down(ctx context.Context) (int64, error) {
 	r, err := m.provider.Down(ctx)
+	if errors.Is(err, goose.ErrNoNextVersion) {
+		return 0, ErrNothingToRollBack
+	}
 	if err != nil {
 		return 0, fmt.Errorf("migrate down: %w", err)
 	}

@@ -44,6 +44,13 @@ create_db() { # ADMIN_URL DB
 ensure_client
 
 if [ -n "${DATABASE_URL:-}" ] && answers "$DATABASE_URL"; then
+  # pg_isready checks the server, not the database: create that if missing.
+  if ! psql "$DATABASE_URL" -qtAc 'SELECT 1' >/dev/null 2>&1 && [[ "$DATABASE_URL" == postgres*://* ]]; then
+    name="${DATABASE_URL%%\?*}"
+    name="${name##*/}"
+    say "creating database $name"
+    create_db "$(with_db "$DATABASE_URL" postgres)" "$name"
+  fi
   echo "$DATABASE_URL"
   exit 0
 fi

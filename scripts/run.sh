@@ -14,7 +14,7 @@ if [ ! -f .env ]; then
   echo "run: wrote .env from .env.example with a fresh BETTER_AUTH_SECRET" >&2
   echo "run: the dashboard at /admin takes user admin, password $admin_password (kept in .env)" >&2
 fi
-set -a; . ./.env; set +a
+load_dotenv .env
 
 # No storage configured: run a local S3 server (versitygw) for development.
 if [ -z "${MINIO_ENDPOINT:-}" ]; then
@@ -28,6 +28,6 @@ fi
 DATABASE_URL=$(scripts/postgres.sh vigil)
 export DATABASE_URL
 
-go build -o bin/vigil ./cmd/vigil
+make --no-print-directory build
 bin/vigil migrate up
 exec bin/vigil serve

@@ -117,3 +117,18 @@ func TestCreateMigrationNumbersAfterTheNewest(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestCreateMigrationRefusesRepeatsAndMissingFolder(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	if err := createMigration(dir, "add_things", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := createMigration(dir, "add_things", now); err == nil {
+		t.Fatal("created a second add_things")
+	}
+	if err := createMigration(filepath.Join(dir, "missing"), "x", now); err == nil ||
+		!strings.Contains(err.Error(), "repository root") {
+		t.Fatalf("missing folder: %v", err)
+	}
+}

@@ -27,6 +27,7 @@ commands:
   migrate create NAME        write a new empty migration under ./migrations
   auth backfill              create credential accounts for legacy password hashes
   version                    print the version
+  help                       print this text
 `
 
 func main() {
@@ -52,6 +53,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	switch cmd {
 	case "serve":
+		if len(args) > 0 {
+			return errUsage
+		}
 		return serve(ctx)
 	case "migrate":
 		return migrate(ctx, args)
@@ -61,6 +65,9 @@ func run(ctx context.Context, args []string) error {
 		}
 	case "version", "--version", "-v":
 		fmt.Println("vigil", version)
+		return nil
+	case "help", "--help", "-h":
+		fmt.Print(usage)
 		return nil
 	}
 	return errUsage

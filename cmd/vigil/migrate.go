@@ -65,6 +65,9 @@ func createMigration(dir, name string, now time.Time) error {
 	if !migrationName.MatchString(name) {
 		return fmt.Errorf("migration name %q: use lower-case letters, digits and _", name)
 	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("no %s folder here: run `vigil migrate create` from the repository root", dir)
+	}
 	existing, err := filepath.Glob(filepath.Join(dir, "[0-9][0-9][0-9][0-9][0-9]_*.sql"))
 	if err != nil {
 		return err
@@ -72,7 +75,11 @@ func createMigration(dir, name string, now time.Time) error {
 	next := 1
 	for _, f := range existing {
 		var n int
-		if _, err := fmt.Sscanf(filepath.Base(f), "%05d_", &n); err == nil && n >= next {
+		base := filepath.Base(f)
+		if base[6:] == name+".sql" {
+			return fmt.Errorf("migration %s already exists", base)
+		}
+		if _, err := fmt.Sscanf(base, "%05d_", &n); err == nil && n >= next {
 			next = n + 1
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"time"
@@ -79,7 +80,7 @@ func serve(ctx context.Context) error {
 		Hasher:          betterauth.NewHasher(0),
 		Secret:          cfg.AuthSecret,
 		BaseURL:         cfg.BaseURL,
-		TrustedOrigins:  normalizedOrigins(cfg.TrustedOrigins),
+		TrustedOrigins:  cfg.TrustedOrigins,
 		TrustedProxies:  cfg.TrustedProxies,
 		AuthRateLimit:   cfg.AuthRateLimit,
 		AuthRateWindow:  cfg.AuthRateWindow,
@@ -90,16 +91,21 @@ func serve(ctx context.Context) error {
 		return err
 	}
 
+	// "tcp" listens on IPv6 and IPv4 alike; Fiber's own default is tcp4.
+	addr := ":" + strconv.Itoa(cfg.Port)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
 	go sweepSessions(ctx, log, persistence.NewAccounts(pool))
 	listenErr := make(chan error, 1)
-	addr := ":" + strconv.Itoa(cfg.Port)
-	go func() { listenErr <- srv.Listen(addr) }()
-	log.Info("vigil serving", "addr", addr, "baseURL", cfg.BaseURL.String(), "version", version,
-		"env", cfg.Env)
+	go func() { listenErr <- srv.Serve(ln) }()
+	log.Info("vigil serving", "addr", ln.Addr().String(), "baseURL", cfg.BaseURL.Redacted(),
+		"version", version, "env", cfg.Env)
 
 	select {
 	case err := <-listenErr:
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return fmt.Errorf("serve on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", shutdownTimeout)
@@ -133,16 +139,6 @@ func ensureSchema(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, aut
 	}
 	log.Info("migrated database", "applied", applied)
 	return nil
-}
-
-func normalizedOrigins(origins []string) []string {
-	out := make([]string, 0, len(origins))
-	for _, o := range origins {
-		// Validated by config already.
-		n, _ := config.NormalizeOrigin(o)
-		out = append(out, n)
-	}
-	return out
 }
 
 func sweepSessions(ctx context.Context, log *slog.Logger, acc *persistence.Accounts) {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"github.com/vigil-oss/vigil/api/betterauth"
 )
 
 // Env is the deployment environment. Development relaxes the secret length
@@ -101,7 +103,10 @@ func Load(envFile string) (*Config, error) {
 		// godotenv.Load never overrides a variable that is already set, so the
 		// process environment wins over the file.
 		if err := godotenv.Load(envFile); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: %w", envFile, err)
+			// godotenv's message quotes the text it choked on, which may be
+			// a secret.
+			return nil, fmt.Errorf("%s cannot be parsed (check its quoting; values are not shown)",
+				envFile)
 		}
 	}
 	return FromLookup(os.LookupEnv)
@@ -190,10 +195,8 @@ func (c *Config) Validate() error {
 	if c.SessionLifetime < time.Minute {
 		return settingError("SESSION_EXPIRES_IN", "must be at least 1m")
 	}
-	for _, o := range c.TrustedOrigins {
-		if _, err := NormalizeOrigin(o); err != nil {
-			return settingError("BETTER_AUTH_TRUSTED_ORIGINS", err.Error())
-		}
+	if _, err := betterauth.ParseOrigins(c.TrustedOrigins); err != nil {
+		return settingError("BETTER_AUTH_TRUSTED_ORIGINS", err.Error())
 	}
 	return c.validateMedia()
 }
@@ -289,16 +292,6 @@ func (c *Config) validateAdmin() error {
 	return nil
 }
 
-// NormalizeOrigin reduces an origin or URL to "scheme://host[:port]" in lower
-// case, the form browsers send in the Origin header.
-func NormalizeOrigin(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not an http(s) origin", raw)
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
-}
-
 func settingError(name, problem string) error {
 	return fmt.Errorf("setting %s %s", name, problem)
 }
@@ -379,6 +372,8 @@ func (r *reader) list(name string) []string {
 	return out
 }
 
+// url reads an http(s) URL. Its value is not quoted in errors: it may carry
+// credentials, which are refused.
 func (r *reader) url(name, def string) *url.URL {
 	v, ok := r.raw(name)
 	if !ok {
@@ -388,8 +383,12 @@ func (r *reader) url(name, def string) *url.URL {
 		return nil
 	}
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		r.fail(name, fmt.Sprintf("must be an http(s) URL, got %q", v))
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		r.fail(name, "must be an http(s) URL such as https://cams.example.com")
+		return nil
+	case u.User != nil:
+		r.fail(name, "must not contain a user name or password")
 		return nil
 	}
 	return u
