@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/api/betterauth"
 	"github.com/vigil-oss/vigil/persistence"
 	"github.com/vigil-oss/vigil/persistence/pgtest"
@@ -40,8 +41,12 @@ func newTestEnv(t *testing.T, mutate ...func(*Options)) *testEnv {
 	pool, _ := pgtest.New(t)
 	e := &testEnv{t: t, pool: pool}
 	base, _ := url.Parse("http://vigil.test")
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	devices := persistence.NewDevices(pool)
+	system := actors.New(actors.Config{Store: devices, Logger: discard, Now: e.now})
+	t.Cleanup(system.Shutdown)
 	e.opts = Options{
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:          discard,
 		Accounts:        persistence.NewAccounts(pool),
 		Hasher:          betterauth.NewHasher(0),
 		Secret:          testSecret,
@@ -51,6 +56,8 @@ func newTestEnv(t *testing.T, mutate ...func(*Options)) *testEnv {
 		AuthRateWindow:  time.Minute,
 		SessionLifetime: 7 * 24 * time.Hour,
 		Now:             e.now,
+		Devices:         devices,
+		Actors:          system,
 	}
 	for _, m := range mutate {
 		m(&e.opts)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/api"
 	"github.com/vigil-oss/vigil/api/betterauth"
 	"github.com/vigil-oss/vigil/cmd/vigil/config"
@@ -60,6 +61,10 @@ func serve(ctx context.Context) error {
 		return err
 	}
 
+	devices := persistence.NewDevices(pool)
+	system := actors.New(actors.Config{Store: devices, Logger: log})
+	defer system.Shutdown()
+
 	srv, err := api.New(api.Options{
 		Logger:          log,
 		Accounts:        persistence.NewAccounts(pool),
@@ -71,6 +76,8 @@ func serve(ctx context.Context) error {
 		AuthRateLimit:   cfg.AuthRateLimit,
 		AuthRateWindow:  cfg.AuthRateWindow,
 		SessionLifetime: cfg.SessionLifetime,
+		Devices:         devices,
+		Actors:          system,
 		Checks:          []api.Check{{Name: "database", Check: pool.Ping}},
 	})
 	if err != nil {
