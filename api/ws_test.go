@@ -2,18 +2,21 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	fws "github.com/fasthttp/websocket"
 
 	"github.com/vigil-oss/vigil/actors"
+	"github.com/vigil-oss/vigil/persistence"
 )
 
 // syncBuffer is a log sink tests can read while the server writes.
@@ -294,5 +297,55 @@ func TestPingsKeepReadersAliveAndDropSilentSockets(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if !e.devicesOf(u)[reader.ID].Online {
 		t.Fatal("a socket that answers pings was dropped")
+	}
+}
+
+// panicOnHeartbeat is the real store, made to panic once on the next
+// heartbeat the way a bug in a dependency would.
+type panicOnHeartbeat struct {
+	*persistence.Devices
+	armed atomic.Bool
+}
+
+func (s *panicOnHeartbeat) RecordHeartbeat(ctx context.Context, id persistence.DeviceID,
+	at time.Time, telemetry json.RawMessage) error {
+	if s.armed.CompareAndSwap(true, false) {
+		panic("injected heartbeat failure")
+	}
+	return s.Devices.RecordHeartbeat(ctx, id, at, telemetry)
+}
+
+func TestSocketSurvivesAPanicInItsDeviceActor(t *testing.T) {
+	var store *panicOnHeartbeat
+	e := newTestEnv(t, func(o *Options) {
+		store = &panicOnHeartbeat{Devices: o.Devices.(*persistence.Devices)}
+		sys := actors.New(actors.Config{Store: store, Logger: o.Logger})
+		t.Cleanup(sys.Shutdown)
+		o.Actors, o.ActorTimeout = sys, 500*time.Millisecond
+	})
+	u := e.signUp("owner@example.com")
+	cam, cli := e.register(u, "cam", "camera"), e.register(u, "phone", "client")
+	e.link(u, cam, cli)
+	base := e.listen()
+	wsCli := dial(t, base, cli)
+	e.waitOnline(u, cli, true)
+	wsCam := dial(t, base, cam)
+	expectEvent(t, wsCli, "device:presence")
+
+	store.armed.Store(true)
+	expectError(t, e.do("POST", "/devices/"+cam.ID+"/heartbeat", nil, cam.bearer()...),
+		http.StatusServiceUnavailable, "DEVICE_UNAVAILABLE")
+
+	wsCam.WriteJSON(map[string]any{"event": "nope", "data": map[string]any{}})
+	if f := expectEvent(t, wsCam, "error"); !strings.Contains(string(f.Data), "UNKNOWN_EVENT") {
+		t.Fatalf("after the restart the socket got %s", f.Data)
+	}
+	expectSilence(t, wsCli, 300*time.Millisecond)
+	if !e.devicesOf(u)[cam.ID].Online {
+		t.Fatal("the camera went offline across its actor's restart")
+	}
+	e.do("PATCH", "/devices/"+cam.ID, map[string]any{"status": "disabled"}, u.bearer()...)
+	if code := expectClose(t, wsCam, time.Second); code != actors.CloseDeviceDisabled {
+		t.Fatalf("closed with %d: the restarted actor lost its socket", code)
 	}
 }
