@@ -101,10 +101,14 @@ func New(opts Options) (*Server, error) {
 		DisableStartupMessage: true,
 		// Handlers hand strings to actors and goroutines that outlive the
 		// request; fasthttp would otherwise reuse their bytes.
-		Immutable:    true,
-		ReadTimeout:  30 * time.Second,
-		WriteTimeout: 30 * time.Second,
-		IdleTimeout:  120 * time.Second,
+		Immutable: true,
+		// Release a connection's 4 KiB read buffer once a request is read:
+		// fasthttp otherwise hands it to every upgraded websocket for its
+		// whole life, the largest single cost of an idle device socket.
+		ReduceMemoryUsage: true,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
 	})
 	s := &Server{app: app, log: log, sessions: &sessions{
 		store: opts.Accounts, secret: opts.Secret, secure: opts.BaseURL.Scheme == "https",
