@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/api/betterauth"
 	"github.com/vigil-oss/vigil/persistence"
 	"github.com/vigil-oss/vigil/persistence/pgtest"
@@ -41,8 +43,12 @@ func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
 	pool, _ := pgtest.New(t)
 	e := &testEnv{t: t, pool: pool}
 	base, _ := url.Parse("http://vigil.test")
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	devices := persistence.NewDevices(pool)
+	system := actors.New(actors.Config{Store: devices, Logger: discard, Now: e.now})
+	t.Cleanup(system.Shutdown)
 	e.opts = Options{
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:          discard,
 		Accounts:        persistence.NewAccounts(pool),
 		Videos:          persistence.NewVideos(pool),
 		Hasher:          betterauth.NewHasher(0),
@@ -54,6 +60,8 @@ func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
 		SessionLifetime: 7 * 24 * time.Hour,
 		Checks:          []Check{{Name: "database", Check: pool.Ping}},
 		Now:             e.now,
+		Devices:         devices,
+		Actors:          system,
 	}
 	for _, m := range mutate {
 		m(&e.opts)
@@ -177,7 +185,11 @@ func (e *testEnv) listen() string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	go e.srv.App().Listener(ln)
-	e.t.Cleanup(func() { e.srv.App().ShutdownWithTimeout(5 * time.Second) })
+	go e.srv.Serve(ln)
+	e.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		e.srv.Shutdown(ctx)
+	})
 	return "http://" + ln.Addr().String()
 }

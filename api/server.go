@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
+	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/api/betterauth"
 )
 
@@ -53,6 +55,13 @@ type Options struct {
 	// with either empty the dashboard is off.
 	AdminUsername string
 	AdminPassword string
+	// Devices stores devices and links; Actors holds their live state.
+	Devices DeviceStore
+	Actors  *actors.System
+	// ActorTimeout bounds a request's wait for an actor; default
+	// DefaultActorTimeout.
+	ActorTimeout time.Duration
+	Realtime     Realtime
 
 	// Checks run on /readyz; each names a dependency.
 	Checks []Check
@@ -71,6 +80,12 @@ type Server struct {
 	app      *fiber.App
 	log      *slog.Logger
 	sessions *sessions
+
+	devices      DeviceStore
+	actors       *actors.System
+	actorTimeout time.Duration
+	realtime     Realtime
+	sockets      *socketSet
 }
 
 // New builds the application. It does not listen; see Listen.
@@ -80,6 +95,12 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.ActorTimeout == 0 {
+		opts.ActorTimeout = DefaultActorTimeout
+	}
+	if opts.Devices == nil || opts.Actors == nil {
+		return nil, errors.New("api: Options.Devices and Options.Actors are required")
 	}
 	log := opts.Logger
 	app := fiber.New(fiber.Config{
@@ -93,14 +114,19 @@ func New(opts Options) (*Server, error) {
 		// Browsers on a shared localhost carry many cookies; fasthttp's 4 KiB
 		// default refuses them with 431.
 		ReadBufferSize: 16 << 10,
-		ReadTimeout:    30 * time.Second,
-		WriteTimeout:   30 * time.Second,
-		IdleTimeout:    120 * time.Second,
+		// Release a connection's read buffer once a request is read:
+		// fasthttp otherwise hands it to every upgraded websocket for its
+		// whole life, the largest single cost of an idle device socket.
+		ReduceMemoryUsage: true,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
 	})
 	s := &Server{app: app, log: log, sessions: &sessions{
 		store: opts.Accounts, secret: opts.Secret, secure: opts.BaseURL.Scheme == "https",
 		lifetime: opts.SessionLifetime, now: opts.Now,
-	}}
+	}, devices: opts.Devices, actors: opts.Actors, actorTimeout: opts.ActorTimeout,
+		realtime: opts.Realtime.withDefaults(), sockets: newSocketSet()}
 	dummy, err := opts.Hasher.Hash(context.Background(), betterauth.NewToken(16))
 	if err != nil {
 		return nil, fmt.Errorf("prepare dummy hash: %w", err)
@@ -140,6 +166,7 @@ func New(opts Options) (*Server, error) {
 	if err := s.mountStorage(opts); err != nil {
 		return nil, err
 	}
+	s.mountDevices()
 
 	app.Use(func(c *fiber.Ctx) error {
 		return newError(fiber.StatusNotFound, "NOT_FOUND", "no route "+c.Method()+" "+c.Path())
@@ -172,8 +199,15 @@ func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
 // bound address, or a failure to bind, before serving starts.
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
-// Shutdown stops accepting connections and waits for requests in flight,
-// at most until ctx ends.
+// Shutdown stops accepting connections, waits for requests in flight, then
+// closes every websocket (1001) and waits for their handlers, at most
+// until ctx ends. Stop the actor system after it.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.app.ShutdownWithContext(ctx)
+	if err := s.app.ShutdownWithContext(ctx); err != nil {
+		return err
+	}
+	if err := s.sockets.closeAll(ctx); err != nil {
+		return fmt.Errorf("close websockets: %w", err)
+	}
+	return nil
 }

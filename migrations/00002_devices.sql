@@ -14,7 +14,15 @@ CREATE TABLE devices (
     -- SHA-256 of the device token; the token itself is shown once and never
     -- stored.
     token_hash   bytea UNIQUE,
+    -- When the device last connected, disconnected or sent a heartbeat.
     last_seen_at timestamptz,
+    -- The last heartbeat alone: a device is online while it is recent, so a
+    -- device actor reloaded after a restart keeps a heartbeat-only device
+    -- online.
+    last_heartbeat_at timestamptz,
+    -- What the last heartbeat reported (battery, temperature, network,
+    -- appVersion).
+    telemetry    jsonb NOT NULL DEFAULT '{}'::jsonb,
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now()
 );

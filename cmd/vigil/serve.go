@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/api"
 	"github.com/vigil-oss/vigil/api/betterauth"
 	"github.com/vigil-oss/vigil/cmd/vigil/config"
@@ -70,6 +71,10 @@ func serve(ctx context.Context) error {
 		log.Info("admin dashboard off", "setting", "ADMIN_USERNAME")
 	}
 
+	devices := persistence.NewDevices(pool)
+	system := actors.New(actors.Config{Store: devices, Logger: log})
+	defer system.Shutdown()
+
 	srv, err := api.New(api.Options{
 		Logger:          log,
 		Accounts:        persistence.NewAccounts(pool),
@@ -86,6 +91,8 @@ func serve(ctx context.Context) error {
 		AuthRateWindow:  cfg.AuthRateWindow,
 		SessionLifetime: cfg.SessionLifetime,
 		Checks:          checks,
+		Devices:         devices,
+		Actors:          system,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vigil-oss/vigil/actors"
+	"github.com/vigil-oss/vigil/persistence"
+)
+
+// linkJSON is a camera-client link as the contract answers it.
+type linkJSON struct {
+	ID             persistence.LinkID   `json:"id"`
+	UserID         persistence.UserID   `json:"userId"`
+	CameraDeviceID persistence.DeviceID `json:"cameraDeviceId"`
+	ClientDeviceID persistence.DeviceID `json:"clientDeviceId"`
+	CreatedAt      time.Time            `json:"createdAt"`
+}
+
+func toLinkJSON(l persistence.Link) linkJSON {
+	return linkJSON{ID: l.ID, UserID: l.UserID, CameraDeviceID: l.CameraDeviceID,
+		ClientDeviceID: l.ClientDeviceID, CreatedAt: l.CreatedAt.UTC()}
+}
+
+type linkRequest struct {
+	CameraDeviceID string `json:"cameraDeviceId"`
+	ClientDeviceID string `json:"clientDeviceId"`
+}
+
+// linkError names the field of the end that was refused.
+func linkError(err error) error {
+	var end *persistence.EndError
+	if !errors.As(err, &end) {
+		if errors.Is(err, persistence.ErrConflict) {
+			return newError(fiber.StatusConflict, "LINK_EXISTS", "these devices are already linked")
+		}
+		return err
+	}
+	field := "clientDeviceId"
+	if end.End == persistence.RoleCamera {
+		field = "cameraDeviceId"
+	}
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
+		return newError(fiber.StatusNotFound, "DEVICE_NOT_FOUND", field+" is not one of your devices")
+	case errors.Is(err, persistence.ErrWrongRole):
+		return newError(fiber.StatusUnprocessableEntity, "WRONG_ROLE",
+			field+" must name a device with role "+string(end.End))
+	case errors.Is(err, persistence.ErrDisabled):
+		return newError(fiber.StatusConflict, "DEVICE_DISABLED", field+" names a disabled device")
+	}
+	return err
+}
+
+func (s *Server) createLink(c *fiber.Ctx) error {
+	var req linkRequest
+	if err := parseBody(c, &req); err != nil {
+		return err
+	}
+	camera, err := parseUUID("cameraDeviceId", req.CameraDeviceID)
+	if err != nil {
+		return err
+	}
+	client, err := parseUUID("clientDeviceId", req.ClientDeviceID)
+	if err != nil {
+		return err
+	}
+
+	u := userOf(c)
+	l, err := s.devices.CreateLink(c.UserContext(), u.ID,
+		persistence.DeviceID(camera), persistence.DeviceID(client))
+	if err != nil {
+		return linkError(err)
+	}
+	root, dir := s.actors.Root(), s.actors.Directory()
+	root.Send(dir.Get(actors.KindDevice, camera), &actors.LinkAdded{LinkID: l.ID, Peer: l.ClientDeviceID})
+	root.Send(dir.Get(actors.KindDevice, client), &actors.LinkAdded{LinkID: l.ID, Peer: l.CameraDeviceID})
+
+	s.log.Info("devices linked", "userID", u.ID, "linkID", l.ID)
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"link": toLinkJSON(l)})
+}
+
+func (s *Server) listLinks(c *fiber.Ctx) error {
+	links, err := s.devices.ListLinks(c.UserContext(), userOf(c).ID)
+	if err != nil {
+		return err
+	}
+	out := make([]linkJSON, len(links))
+	for i, l := range links {
+		out[i] = toLinkJSON(l)
+	}
+	return c.JSON(fiber.Map{"links": out})
+}
+
+func (s *Server) deleteLink(c *fiber.Ctx) error {
+	id, err := parseUUID("linkId", c.Params("linkId"))
+	if err != nil {
+		return err
+	}
+
+	u := userOf(c)
+	l, err := s.devices.DeleteLink(c.UserContext(), u.ID, persistence.LinkID(id))
+	if errors.Is(err, persistence.ErrNotFound) {
+		return newError(fiber.StatusNotFound, "LINK_NOT_FOUND", "no such link")
+	}
+	if err != nil {
+		return err
+	}
+	removed := &actors.LinkRemoved{LinkID: l.ID}
+	root, dir := s.actors.Root(), s.actors.Directory()
+	root.Send(dir.Get(actors.KindDevice, string(l.CameraDeviceID)), removed)
+	root.Send(dir.Get(actors.KindDevice, string(l.ClientDeviceID)), removed)
+	root.Send(dir.Get(actors.KindLink, id), removed)
+
+	s.log.Info("devices unlinked", "userID", u.ID, "linkID", l.ID)
+	return c.JSON(fiber.Map{"success": true})
+}

@@ -1,0 +1,59 @@
+package api
+
+import (
+	"context"
+	"sync"
+)
+
+// socketSet tracks the open sockets' handlers so that shutdown can close
+// them and wait: fasthttp forgets a connection once it is upgraded.
+type socketSet struct {
+	closing context.Context
+	close   context.CancelFunc
+
+	mu sync.Mutex // orders add against closeAll, as a WaitGroup requires
+	wg sync.WaitGroup
+}
+
+func newSocketSet() *socketSet {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &socketSet{closing: ctx, close: cancel}
+}
+
+// add counts a new socket; it reports false once shutdown has begun.
+func (s *socketSet) add() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Err() != nil {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *socketSet) done() { s.wg.Done() }
+
+// onClose runs f when shutdown begins; the returned func cancels that.
+func (s *socketSet) onClose(f func()) (stop func()) {
+	cancel := context.AfterFunc(s.closing, f)
+	return func() { cancel() }
+}
+
+// closeAll begins shutdown and waits until every socket's handler has
+// returned, or ctx ends.
+func (s *socketSet) closeAll(ctx context.Context) error {
+	s.mu.Lock()
+	s.close()
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
