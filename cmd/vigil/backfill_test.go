@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/api"
 	"github.com/vigil-oss/vigil/api/betterauth"
 	"github.com/vigil-oss/vigil/persistence"
@@ -57,7 +58,11 @@ func TestBackfillLetsLegacyUsersSignIn(t *testing.T) {
 	}
 
 	base, _ := url.Parse("http://vigil.test")
+	devices := persistence.NewDevices(pool)
+	system := actors.New(actors.Config{Store: devices, Logger: log})
+	defer system.Shutdown()
 	srv, err := api.New(api.Options{Logger: log, Accounts: acc, Hasher: betterauth.NewHasher(0),
+		Devices: devices, Actors: system,
 		Secret: strings.Repeat("s", 32), BaseURL: base, AuthRateLimit: 100,
 		AuthRateWindow: time.Minute, SessionLifetime: time.Hour})
 	if err != nil {
@@ -96,10 +101,10 @@ func TestBackfillLetsLegacyUsersSignIn(t *testing.T) {
 func TestCreateMigrationNumbersAfterTheNewest(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
-	if err := createMigration(dir, "first_step", now); err != nil {
+	if _, err := createMigration(dir, "first_step", now); err != nil {
 		t.Fatal(err)
 	}
-	if err := createMigration(dir, "second_step", now); err != nil {
+	if _, err := createMigration(dir, "second_step", now); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"00001_first_step.sql", "00002_second_step.sql"} {
@@ -111,7 +116,7 @@ func TestCreateMigrationNumbersAfterTheNewest(t *testing.T) {
 			t.Fatalf("%s lacks goose markers:\n%s", name, body)
 		}
 	}
-	if err := createMigration(dir, "Bad Name", now); err == nil {
+	if _, err := createMigration(dir, "Bad Name", now); err == nil {
 		t.Fatal("accepted a name with spaces")
 	}
 }
@@ -121,13 +126,13 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 func TestCreateMigrationRefusesRepeatsAndMissingFolder(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
-	if err := createMigration(dir, "add_things", now); err != nil {
+	if _, err := createMigration(dir, "add_things", now); err != nil {
 		t.Fatal(err)
 	}
-	if err := createMigration(dir, "add_things", now); err == nil {
+	if _, err := createMigration(dir, "add_things", now); err == nil {
 		t.Fatal("created a second add_things")
 	}
-	if err := createMigration(filepath.Join(dir, "missing"), "x", now); err == nil ||
+	if _, err := createMigration(filepath.Join(dir, "missing"), "x", now); err == nil ||
 		!strings.Contains(err.Error(), "repository root") {
 		t.Fatalf("missing folder: %v", err)
 	}

@@ -14,7 +14,11 @@ import (
 
 func migrate(ctx context.Context, args []string) error {
 	if len(args) == 2 && args[0] == "create" {
-		return createMigration("migrations", args[1], time.Now())
+		path, err := createMigration("migrations", args[1], time.Now())
+		if err == nil {
+			fmt.Println("created", path)
+		}
+		return err
 	}
 	if len(args) != 1 {
 		return errUsage
@@ -61,23 +65,23 @@ var migrationName = regexp.MustCompile(`^[a-z0-9_]{1,60}$`)
 // createMigration writes the next numbered migration into dir, the source
 // tree's migrations folder: migrations are embedded at build time, so a new
 // one takes effect once the binary is rebuilt.
-func createMigration(dir, name string, now time.Time) error {
+func createMigration(dir, name string, now time.Time) (string, error) {
 	if !migrationName.MatchString(name) {
-		return fmt.Errorf("migration name %q: use lower-case letters, digits and _", name)
+		return "", fmt.Errorf("migration name %q: use lower-case letters, digits and _", name)
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("no %s folder here: run `vigil migrate create` from the repository root", dir)
+		return "", fmt.Errorf("no %s folder here: run `vigil migrate create` from the repository root", dir)
 	}
 	existing, err := filepath.Glob(filepath.Join(dir, "[0-9][0-9][0-9][0-9][0-9]_*.sql"))
 	if err != nil {
-		return err
+		return "", err
 	}
 	next := 1
 	for _, f := range existing {
 		var n int
 		base := filepath.Base(f)
 		if base[6:] == name+".sql" {
-			return fmt.Errorf("migration %s already exists", base)
+			return "", fmt.Errorf("migration %s already exists", base)
 		}
 		if _, err := fmt.Sscanf(base, "%05d_", &n); err == nil && n >= next {
 			next = n + 1
@@ -88,12 +92,11 @@ func createMigration(dir, name string, now time.Time) error {
 		name, now.UTC().Format(time.DateOnly))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return fmt.Errorf("create migration: %w", err)
+		return "", fmt.Errorf("create migration: %w", err)
 	}
 	defer f.Close()
 	if _, err := f.WriteString(body); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
-	fmt.Println("created", path)
-	return nil
+	return path, nil
 }
