@@ -476,3 +476,9 @@ func TestWildcardAndAppSchemeOrigins(t *testing.T) {
 		}
 	}
 }
+
+func TestWrongMethodIs405(t *testing.T) {
+	e := newTestEnv(t)
+	expectError(t, e.do("PUT", "/api/auth/sign-in/email", nil), http.StatusMethodNotAllowed,
+		"METHOD_NOT_ALLOWED")
+}

@@ -168,9 +168,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s.mountDevices()
 
-	app.Use(func(c *fiber.Ctx) error {
-		return newError(fiber.StatusNotFound, "NOT_FOUND", "no route "+c.Method()+" "+c.Path())
-	})
+	// No catch-all handler: Fiber's own 404 and 405 (a path that exists for
+	// another method) reach errorHandler and answer in the contract's shape.
 	return s, nil
 }
 
