@@ -40,7 +40,7 @@ var (
 )
 
 // Hasher computes and checks password hashes. Each scrypt call with Better
-// Auth's parameters allocates 16 MiB (128·N·r bytes), so the number running at
+// Auth's parameters allocates 32 MiB (128·N·r bytes), so the number running at
 // once is bounded: a burst of sign-ins queues instead of exhausting memory.
 type Hasher struct {
 	slots chan struct{}
