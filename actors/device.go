@@ -26,6 +26,9 @@ type deviceActor struct {
 	conn *actor.PID
 	// online is the presence last announced to the links.
 	online bool
+	// told is the presence of each peer the open socket was last told, so
+	// the same news reaching it by two paths is sent once.
+	told map[persistence.DeviceID]bool
 	// expiry fires when the last heartbeat goes stale.
 	expiry *time.Timer
 }
@@ -64,6 +67,9 @@ func (a *deviceActor) Receive(ctx actor.Context) {
 		a.tokenChanged(ctx, msg)
 	case *LinkAdded:
 		a.links[msg.LinkID] = msg.Peer
+		a.announce(ctx, msg.LinkID)
+	case *AnnouncePresence:
+		a.announce(ctx, msg.LinkID)
 	case *LinkRemoved:
 		delete(a.links, msg.LinkID)
 	case *PeerPresenceChanged:
@@ -93,6 +99,8 @@ func (a *deviceActor) started(ctx actor.Context) {
 	a.device, a.links = state.Device, state.Links
 	a.log = a.log.With("userID", a.device.UserID)
 	a.armExpiry(ctx)
+	// A heartbeat from before a restart or a passivation still counts.
+	a.updatePresence(ctx)
 	ctx.SetReceiveTimeout(a.cfg.IdleTimeout)
 	a.log.Debug("device actor started", "links", len(a.links))
 }

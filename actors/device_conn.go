@@ -40,9 +40,13 @@ func (a *deviceActor) connectionOpened(ctx actor.Context, msg *ConnectionOpened)
 		a.log.Info("device socket replaced")
 	}
 	a.conn = msg.Conn
+	a.told = map[persistence.DeviceID]bool{}
 	ctx.Watch(a.conn)
 	a.recordSeen()
 	a.updatePresence(ctx)
+	for link := range a.links {
+		ctx.Send(a.sys.dir.Get(KindLink, string(link)), &PeerPresenceRequested{DeviceID: a.id})
+	}
 }
 
 // connGone forgets the socket when conn is the current one. The late close

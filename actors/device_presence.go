@@ -60,13 +60,21 @@ func (a *deviceActor) updatePresence(ctx actor.Context) {
 	}
 	a.online = online
 	a.log.Info("device presence changed", "online", online)
-	msg := &DevicePresenceChanged{DeviceID: a.id, Online: online}
+	for link := range a.links {
+		a.announce(ctx, link)
+	}
+}
+
+// announce tells one link the device's presence.
+func (a *deviceActor) announce(ctx actor.Context, link persistence.LinkID) {
+	if _, ok := a.links[link]; !ok {
+		return
+	}
+	msg := &DevicePresenceChanged{DeviceID: a.id, Online: a.online}
 	if a.device.LastSeenAt != nil {
 		msg.LastSeenAt = *a.device.LastSeenAt
 	}
-	for link := range a.links {
-		ctx.Send(a.sys.dir.Get(KindLink, string(link)), msg)
-	}
+	ctx.Send(a.sys.dir.Get(KindLink, string(link)), msg)
 }
 
 // recordSeen persists that the device was seen now. Failing to is logged
@@ -87,6 +95,10 @@ func (a *deviceActor) peerPresence(ctx actor.Context, msg *PeerPresenceChanged) 
 	if _, linked := a.links[msg.LinkID]; !linked || a.conn == nil {
 		return
 	}
+	if was, ok := a.told[msg.DeviceID]; ok && was == msg.Online {
+		return
+	}
+	a.told[msg.DeviceID] = msg.Online
 	p := presenceJSON{DeviceID: msg.DeviceID, Online: msg.Online}
 	if !msg.LastSeenAt.IsZero() {
 		at := msg.LastSeenAt.UTC()

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -19,8 +20,9 @@ type linkActor struct {
 	id  persistence.LinkID
 	log *slog.Logger
 
-	link   persistence.Link
-	online map[persistence.DeviceID]bool
+	link     persistence.Link
+	online   map[persistence.DeviceID]bool
+	lastSeen map[persistence.DeviceID]time.Time
 }
 
 func linkProps(cfg *Config, sys *System) *actor.Props {
@@ -40,6 +42,8 @@ func (l *linkActor) Receive(ctx actor.Context) {
 		l.idle(ctx)
 	case *DevicePresenceChanged:
 		l.presenceChanged(ctx, msg)
+	case *PeerPresenceRequested:
+		l.peerRequested(ctx, msg)
 	case *LinkRemoved:
 		ctx.Stop(ctx.Self())
 	}
@@ -51,6 +55,7 @@ func (l *linkActor) started(ctx actor.Context) {
 	l.id = persistence.LinkID(idOf(ctx, KindLink))
 	l.log = l.cfg.Logger.With("linkID", l.id)
 	l.online = map[persistence.DeviceID]bool{}
+	l.lastSeen = map[persistence.DeviceID]time.Time{}
 	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	link, err := l.cfg.Store.LinkByID(c, l.id)
@@ -75,22 +80,47 @@ func (l *linkActor) idle(ctx actor.Context) {
 	ctx.Stop(ctx.Self())
 }
 
+// peerOf returns the device at the other end from id.
+func (l *linkActor) peerOf(id persistence.DeviceID) (persistence.DeviceID, bool) {
+	switch id {
+	case l.link.CameraDeviceID:
+		return l.link.ClientDeviceID, true
+	case l.link.ClientDeviceID:
+		return l.link.CameraDeviceID, true
+	}
+	return "", false
+}
+
 // presenceChanged forwards one end's presence to the other end.
 func (l *linkActor) presenceChanged(ctx actor.Context, msg *DevicePresenceChanged) {
-	var peer persistence.DeviceID
-	switch msg.DeviceID {
-	case l.link.CameraDeviceID:
-		peer = l.link.ClientDeviceID
-	case l.link.ClientDeviceID:
-		peer = l.link.CameraDeviceID
-	default:
+	peer, ok := l.peerOf(msg.DeviceID)
+	if !ok {
 		return
 	}
 	if was, known := l.online[msg.DeviceID]; known && was == msg.Online {
 		return
 	}
 	l.online[msg.DeviceID] = msg.Online
+	l.lastSeen[msg.DeviceID] = msg.LastSeenAt
 	ctx.Send(l.sys.dir.Get(KindDevice, string(peer)), &PeerPresenceChanged{
 		LinkID: l.id, DeviceID: msg.DeviceID, Online: msg.Online, LastSeenAt: msg.LastSeenAt,
+	})
+}
+
+// peerRequested answers a device that asks for the other end's presence:
+// from what the link knows, or by asking the other end to announce itself,
+// which then reaches the asker through presenceChanged.
+func (l *linkActor) peerRequested(ctx actor.Context, msg *PeerPresenceRequested) {
+	peer, ok := l.peerOf(msg.DeviceID)
+	if !ok {
+		return
+	}
+	online, known := l.online[peer]
+	if !known {
+		ctx.Send(l.sys.dir.Get(KindDevice, string(peer)), &AnnouncePresence{LinkID: l.id})
+		return
+	}
+	ctx.Send(l.sys.dir.Get(KindDevice, string(msg.DeviceID)), &PeerPresenceChanged{
+		LinkID: l.id, DeviceID: peer, Online: online, LastSeenAt: l.lastSeen[peer],
 	})
 }

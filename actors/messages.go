@@ -95,6 +95,19 @@ type PeerPresenceChanged struct {
 	LastSeenAt time.Time
 }
 
+// PeerPresenceRequested asks a link actor to tell DeviceID's actor the
+// presence of the device at the link's other end, so a socket that just
+// opened learns who is online without waiting for a change.
+type PeerPresenceRequested struct {
+	DeviceID persistence.DeviceID
+}
+
+// AnnouncePresence asks a device actor to tell link LinkID its presence,
+// changed or not; a link that knows nothing of the device sends it.
+type AnnouncePresence struct {
+	LinkID persistence.LinkID
+}
+
 // DeliverEvent asks a device actor to send an event to its socket, if it
 // has one. Data is the event's JSON data.
 type DeliverEvent struct {

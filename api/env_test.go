@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -43,7 +44,7 @@ func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
 	pool, _ := pgtest.New(t)
 	e := &testEnv{t: t, pool: pool}
 	base, _ := url.Parse("http://vigil.test")
-	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	discard := testLogger()
 	devices := persistence.NewDevices(pool)
 	system := actors.New(actors.Config{Store: devices, Logger: discard, Now: e.now})
 	t.Cleanup(system.Shutdown)
@@ -192,4 +193,12 @@ func (e *testEnv) listen() string {
 		e.srv.Shutdown(ctx)
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// testLogger discards logs unless VIGIL_TEST_LOG is set, for debugging.
+func testLogger() *slog.Logger {
+	if os.Getenv("VIGIL_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

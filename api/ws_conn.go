@@ -49,7 +49,7 @@ var connSupervision = actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive
 func (s *Server) connProps(ws *websocket.Conn, d persistence.Device, log *slog.Logger) *actor.Props {
 	guard := &outboxGuard{limit: int32(s.realtime.OutboxLimit), drop: func() {
 		log.Warn("dropping a socket that does not read", "outboxLimit", s.realtime.OutboxLimit)
-		ws.NetConn().Close()
+		abort(ws)
 	}}
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &connActor{srv: s, ws: ws, device: d, log: log}
@@ -151,7 +151,7 @@ func (c *connActor) closeWith(code int, reason string) {
 func (c *connActor) fail(ctx actor.Context, err error) {
 	c.log.Info("device socket write failed", "err", err)
 	c.closed = true
-	c.ws.NetConn().Close()
+	abort(c.ws)
 	ctx.Stop(ctx.Self())
 }
 
@@ -161,6 +161,16 @@ func (c *connActor) stopping() {
 	c.ping.Stop()
 	if !c.closed {
 		c.closed = true
-		c.ws.NetConn().Close()
+		abort(c.ws)
 	}
+}
+
+// abort ends a socket at once. After the upgrade fasthttp owns the
+// connection and its Close is a no-op (KeepHijackedConns is off); deadlines
+// in the past end the reader and any stuck write, the handler returns, and
+// fasthttp closes the connection then.
+func abort(ws *websocket.Conn) {
+	now := time.Now()
+	ws.NetConn().SetWriteDeadline(now)
+	ws.NetConn().SetReadDeadline(now)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // socketSet tracks the open sockets' handlers so that shutdown can close
@@ -13,6 +14,9 @@ type socketSet struct {
 
 	mu sync.Mutex // orders add against closeAll, as a WaitGroup requires
 	wg sync.WaitGroup
+	// open counts the handlers running: fasthttp closes a socket's
+	// connection when its handler returns.
+	open atomic.Int64
 }
 
 func newSocketSet() *socketSet {
@@ -28,10 +32,17 @@ func (s *socketSet) add() bool {
 		return false
 	}
 	s.wg.Add(1)
+	s.open.Add(1)
 	return true
 }
 
-func (s *socketSet) done() { s.wg.Done() }
+func (s *socketSet) done() {
+	s.open.Add(-1)
+	s.wg.Done()
+}
+
+// count returns how many sockets are open.
+func (s *socketSet) count() int64 { return s.open.Load() }
 
 // onClose runs f when shutdown begins; the returned func cancels that.
 func (s *socketSet) onClose(f func()) (stop func()) {

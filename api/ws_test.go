@@ -90,6 +90,8 @@ func TestPresenceReachesLinkedClientsOnly(t *testing.T) {
 	base := e.listenWS()
 
 	wsLinked, wsUnlinked := dial(t, base, linked), dial(t, base, unlinked)
+	// A socket that opens learns its peers' presence at once.
+	expectPresence(t, wsLinked, cam, false)
 	wsStranger := dial(t, base, stranger)
 	e.waitOnline(u, linked, true)
 	e.waitOnline(u, unlinked, true)
@@ -125,10 +127,12 @@ func TestSecondSocketReplacesFirstWithoutGoingOffline(t *testing.T) {
 	e.link(u, cam, cli)
 	base := e.listenWS()
 	wsCli := dial(t, base, cli)
+	expectPresence(t, wsCli, cam, false)
 	e.waitOnline(u, cli, true)
 
 	first := dial(t, base, cam)
-	expectEvent(t, wsCli, "device:presence")
+	expectPresence(t, wsCli, cam, true)
+	expectPresence(t, first, cli, true)
 	second := dial(t, base, cam)
 	if code := expectClose(t, first, 2*time.Second); code != actors.CloseReplaced {
 		t.Fatalf("first socket closed with %d, want %d", code, actors.CloseReplaced)
@@ -223,8 +227,11 @@ func TestRevocationClosesOpenSocketWithinASecond(t *testing.T) {
 }
 
 func TestNeverReadingClientIsDroppedWithoutStallingAHealthyOne(t *testing.T) {
+	// The outbox holds the whole burst: the stuck client is dropped by the
+	// write timeout, and the healthy one, which reads, never falls that far
+	// behind.
 	e := newTestEnv(t, func(o *Options) {
-		o.Realtime.OutboxLimit = 32
+		o.Realtime.OutboxLimit = 1024
 		o.Realtime.WriteTimeout = 2 * time.Second
 	})
 	u := e.signUp("owner@example.com")
@@ -254,6 +261,7 @@ func TestNeverReadingClientIsDroppedWithoutStallingAHealthyOne(t *testing.T) {
 		n := 0
 		for n < frames {
 			if _, err := readEvent(t, wsHealthy, 10*time.Second); err != nil {
+				t.Logf("healthy client: %v", err)
 				break
 			}
 			n++
@@ -274,6 +282,37 @@ func TestNeverReadingClientIsDroppedWithoutStallingAHealthyOne(t *testing.T) {
 	if e.devicesOf(u)[healthy.ID].Online != true {
 		t.Fatal("the healthy client was dropped too")
 	}
+	e.waitSockets(1)
+}
+
+// waitSockets waits until the server holds n open sockets: a dropped
+// socket must really be closed, its handler gone, not just forgotten.
+func (e *testEnv) waitSockets(n int64) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.srv.sockets.count() != n {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("server holds %d sockets, want %d", e.srv.sockets.count(), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestClientFarBehindIsDroppedByTheOutboxBound(t *testing.T) {
+	e := newTestEnv(t, func(o *Options) { o.Realtime.OutboxLimit = 8 })
+	u := e.signUp("owner@example.com")
+	slow := e.register(u, "slow", "client")
+	ws := dial(t, e.listenWS(), slow)
+	e.waitOnline(u, slow, true)
+
+	pad, _ := json.Marshal(map[string]string{"pad": strings.Repeat("x", 256<<10)})
+	root, dir := e.srv.actors.Root(), e.srv.actors.Directory()
+	for range 200 {
+		root.Send(dir.Get(actors.KindDevice, slow.ID), &actors.DeliverEvent{Event: "test:bulk", Data: pad})
+	}
+	e.waitOnline(u, slow, false)
+	e.waitSockets(0)
+	ws.Close()
 }
 
 func TestPingsKeepReadersAliveAndDropSilentSockets(t *testing.T) {
@@ -328,9 +367,11 @@ func TestSocketSurvivesAPanicInItsDeviceActor(t *testing.T) {
 	e.link(u, cam, cli)
 	base := e.listenWS()
 	wsCli := dial(t, base, cli)
+	expectPresence(t, wsCli, cam, false)
 	e.waitOnline(u, cli, true)
 	wsCam := dial(t, base, cam)
-	expectEvent(t, wsCli, "device:presence")
+	expectPresence(t, wsCli, cam, true)
+	expectPresence(t, wsCam, cli, true)
 
 	store.armed.Store(true)
 	expectError(t, e.do("POST", "/devices/"+cam.ID+"/heartbeat", nil, cam.bearer()...),
@@ -348,4 +389,32 @@ func TestSocketSurvivesAPanicInItsDeviceActor(t *testing.T) {
 	if code := expectClose(t, wsCam, time.Second); code != actors.CloseDeviceDisabled {
 		t.Fatalf("closed with %d: the restarted actor lost its socket", code)
 	}
+}
+
+// expectPresence reads the next device:presence event and checks it says
+// d is online or offline.
+func expectPresence(t *testing.T, ws *fws.Conn, d registered, online bool) {
+	t.Helper()
+	var p struct {
+		DeviceID string `json:"deviceId"`
+		Online   bool   `json:"online"`
+	}
+	json.Unmarshal(expectEvent(t, ws, "device:presence").Data, &p)
+	if p.DeviceID != d.ID || p.Online != online {
+		t.Fatalf("presence %+v, want %s online=%v", p, d.ID, online)
+	}
+}
+
+func TestLinkingTwoOnlineDevicesTellsBoth(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.signUp("owner@example.com")
+	cam, cli := e.register(u, "cam", "camera"), e.register(u, "phone", "client")
+	base := e.listenWS()
+	wsCam, wsCli := dial(t, base, cam), dial(t, base, cli)
+	e.waitOnline(u, cam, true)
+	e.waitOnline(u, cli, true)
+
+	e.link(u, cam, cli)
+	expectPresence(t, wsCli, cam, true)
+	expectPresence(t, wsCam, cli, true)
 }
