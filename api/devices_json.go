@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -147,6 +148,11 @@ func (r *heartbeatRequest) telemetry() (json.RawMessage, error) {
 	if r.Battery != nil && (*r.Battery < 0 || *r.Battery > 100) {
 		return nil, badRequest("INVALID_TELEMETRY", "battery must be a percentage 0..100")
 	}
+	for field, v := range map[string]*string{"network": r.Network, "appVersion": r.AppVersion} {
+		if v != nil && !isCleanText(*v) {
+			return nil, badRequest("INVALID_TELEMETRY", field+" holds control characters")
+		}
+	}
 	if r.Network != nil && len(*r.Network) > maxNetworkLength {
 		return nil, badRequest("INVALID_TELEMETRY",
 			fmt.Sprintf("network is longer than %d bytes", maxNetworkLength))
@@ -161,8 +167,10 @@ func (r *heartbeatRequest) telemetry() (json.RawMessage, error) {
 func validateDeviceName(raw string) (string, error) {
 	name := strings.TrimSpace(raw)
 	switch {
-	case name == "":
+	case !hasVisibleRune(name):
 		return "", badRequest("INVALID_NAME", "name is required")
+	case !isCleanText(name):
+		return "", badRequest("INVALID_NAME", "name holds control characters")
 	case utf8.RuneCountInString(name) > maxDeviceNameLength:
 		return "", badRequest("INVALID_NAME",
 			fmt.Sprintf("name is longer than %d characters", maxDeviceNameLength))
@@ -192,7 +200,74 @@ func validateMetadata(raw json.RawMessage) (json.RawMessage, error) {
 		return nil, badRequest("INVALID_METADATA",
 			fmt.Sprintf("metadata is larger than %d bytes", maxMetadataBytes))
 	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, badRequest("INVALID_METADATA", "metadata must be a JSON object")
+	}
+	if problem := checkJSONValue(v, 0); problem != "" {
+		return nil, badRequest("INVALID_METADATA", "metadata "+problem)
+	}
 	return raw, nil
+}
+
+// Bounds on what metadata may hold. Postgres's jsonb writes numbers out in
+// full (1e131071 becomes 131,072 digits), so a short literal could turn a
+// 4 KiB body into megabytes of answers; deep nesting breaks common JSON
+// parsers of the apps that read it back.
+const (
+	maxMetadataDepth     = 8
+	maxMetadataNumberLen = 32
+)
+
+// checkJSONValue returns what is wrong with a decoded metadata value, or "".
+func checkJSONValue(v any, depth int) string {
+	if depth > maxMetadataDepth {
+		return fmt.Sprintf("nests deeper than %d levels", maxMetadataDepth)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, el := range x {
+			if !isCleanText(k) {
+				return "has a key with control characters"
+			}
+			if p := checkJSONValue(el, depth+1); p != "" {
+				return p
+			}
+		}
+	case []any:
+		for _, el := range x {
+			if p := checkJSONValue(el, depth+1); p != "" {
+				return p
+			}
+		}
+	case string:
+		if !isCleanText(x) {
+			return "has a string with control characters"
+		}
+	case json.Number:
+		if !shortNumber(string(x)) {
+			return fmt.Sprintf("has a number that is not within %d digits", maxMetadataNumberLen)
+		}
+	}
+	return ""
+}
+
+// shortNumber reports whether a JSON number literal stays short when
+// written out in full, as Postgres's numeric does.
+func shortNumber(lit string) bool {
+	if len(lit) > maxMetadataNumberLen {
+		return false
+	}
+	if i := strings.IndexAny(lit, "eE"); i >= 0 {
+		exp, err := strconv.Atoi(lit[i+1:])
+		if err != nil || exp > maxMetadataNumberLen || exp < -maxMetadataNumberLen {
+			return false
+		}
+	}
+	_, err := strconv.ParseFloat(lit, 64)
+	return err == nil
 }
 
 // parseUUID checks that a path or body id is a UUID, naming the field.

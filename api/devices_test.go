@@ -211,3 +211,35 @@ func TestHeartbeatMakesDeviceOnlineAndRecordsLastSeen(t *testing.T) {
 	decodeAs[map[string]any](t, e.do("POST", "/devices/"+cam.ID+"/heartbeat", nil,
 		"Authorization", "Bearer "+rotated.DeviceToken), http.StatusOK)
 }
+
+func TestMetadataThatWouldExpandOrBreakParsersIsRefused(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.signUp("owner@example.com")
+	deep := strings.Repeat(`{"a":`, 12) + "1" + strings.Repeat("}", 12)
+	for label, meta := range map[string]string{
+		"huge exponent":   `{"a":1e131071}`,
+		"overflow":        `{"a":1e200000}`,
+		"tiny exponent":   `{"a":1e-200000}`,
+		"deep nesting":    deep,
+		"NUL in a string": `{"a":"x\u0000y"}`,
+	} {
+		t.Run(label, func(t *testing.T) {
+			body := `{"name":"cam","role":"camera","metadata":` + meta + `}`
+			expectError(t, e.do("POST", "/devices/register", body, u.bearer()...),
+				http.StatusBadRequest, "INVALID_METADATA")
+		})
+	}
+	ok := `{"name":"cam","role":"camera","metadata":{"model":"Pixel 3","fps":29.97,"zoom":[1,2]}}`
+	resp := e.do("POST", "/devices/register", ok, u.bearer()...)
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		t.Fatalf("ordinary metadata refused: %d", resp.StatusCode)
+	}
+}
+
+func TestHeartbeatWithControlCharactersIs400(t *testing.T) {
+	e := newTestEnv(t)
+	u := e.signUp("owner@example.com")
+	cam := e.register(u, "cam", "camera")
+	expectError(t, e.do("POST", "/devices/"+cam.ID+"/heartbeat", `{"network":"wifi\u0000"}`,
+		cam.bearer()...), http.StatusBadRequest, "INVALID_TELEMETRY")
+}

@@ -80,9 +80,10 @@ func classify(err error) *Error {
 	case errors.Is(err, objectstore.ErrUnavailable):
 		return &Error{Status: fiber.StatusServiceUnavailable, Code: "STORAGE_UNAVAILABLE",
 			Message: "object storage is not reachable; try again shortly", Err: err}
-	case persistence.IsInvalidText(err):
-		return &Error{Status: fiber.StatusBadRequest, Code: "INVALID_TEXT",
-			Message: "a field holds a NUL byte or bytes that are not UTF-8", Err: err}
+	case persistence.IsInvalidValue(err):
+		return &Error{Status: fiber.StatusBadRequest, Code: "INVALID_VALUE",
+			Message: "a field holds a NUL byte, bytes that are not UTF-8, or a number out of range",
+			Err: err}
 	case persistence.IsUnavailable(err):
 		return &Error{Status: fiber.StatusServiceUnavailable, Code: "DATABASE_UNAVAILABLE",
 			Message: "the database is not reachable; try again shortly", Err: err}

@@ -104,11 +104,20 @@ func IsUnavailable(err error) bool {
 	return false
 }
 
-// IsInvalidText reports whether Postgres refused a value as text (a NUL
-// byte, bytes that are not UTF-8). Routes validate their input; this is the
-// net for a field that slipped through, which is still the client's error.
-func IsInvalidText(err error) bool {
+// IsInvalidValue reports whether Postgres refused a value itself: a NUL
+// byte or bytes that are not UTF-8 in text, a number out of range. Routes
+// validate their input; this is the net for a field that slipped through,
+// which is still the client's error.
+func IsInvalidValue(err error) bool {
 	var pgErr *pgconn.PgError
-	// 22021: character_not_in_repertoire; 22P05: untranslatable_character.
-	return errors.As(err, &pgErr) && (pgErr.Code == "22021" || pgErr.Code == "22P05")
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	// character_not_in_repertoire, untranslatable_character,
+	// numeric_value_out_of_range.
+	case "22021", "22P05", "22003":
+		return true
+	}
+	return false
 }
