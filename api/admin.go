@@ -41,7 +41,14 @@ func newAdminAuth(username, password string) *adminAuth {
 			Max:                    adminFailureLimit,
 			Expiration:             adminFailureWindow,
 			SkipSuccessfulRequests: true,
-			KeyGenerator:           func(c *fiber.Ctx) string { return "admin|" + clientIP(c) },
+			// Only a wrong password is a failed sign-in: a request without
+			// Basic credentials (a browser's first visit, answered with
+			// the challenge) guesses nothing and is not counted.
+			Next: func(c *fiber.Ctx) bool {
+				_, _, ok := parseBasic(c.Get(fiber.HeaderAuthorization))
+				return !ok
+			},
+			KeyGenerator: func(c *fiber.Ctx) string { return "admin|" + clientIP(c) },
 			LimitReached: func(c *fiber.Ctx) error {
 				return newError(fiber.StatusTooManyRequests, "RATE_LIMITED",
 					"too many failed admin requests; retry after the time in Retry-After")

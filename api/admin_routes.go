@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/vigil-oss/vigil/persistence"
+	"github.com/vigil-oss/vigil/persistence/objectstore"
 	"github.com/vigil-oss/vigil/public"
 )
 
@@ -46,10 +47,10 @@ func (a *admin) dashboard(c *fiber.Ctx) error {
 }
 
 type adminUploadRequest struct {
-	FileName    string `json:"fileName"`
-	Prefix      string `json:"prefix"`
-	ContentType string `json:"contentType"`
-	ExpiresIn   *int64 `json:"expiresIn"`
+	FileName    string         `json:"fileName"`
+	Prefix      string         `json:"prefix"`
+	ContentType string         `json:"contentType"`
+	ExpiresIn   *expirySeconds `json:"expiresIn"`
 }
 
 // uploadURL hands out a presigned PUT under admin/[prefix/]<id>/<name>.
@@ -94,12 +95,14 @@ func (a *admin) uploadURL(c *fiber.Ctx) error {
 }
 
 // adminObjectJSON is one object of the bucket with a download URL, so the
-// dashboard can offer a link without another round trip.
+// dashboard can offer a link without another round trip. DownloadURL is
+// null for a key storage cannot address (over 1024 bytes, let in by an
+// older Vigil): such an object can still be deleted.
 type adminObjectJSON struct {
 	ObjectKey    string    `json:"objectKey"`
 	Size         int64     `json:"size"`
 	LastModified time.Time `json:"lastModified"`
-	DownloadURL  string    `json:"downloadUrl"`
+	DownloadURL  *string   `json:"downloadUrl"`
 }
 
 type adminListResponse struct {
@@ -117,6 +120,9 @@ func (a *admin) objects(c *fiber.Ctx) error {
 
 	ctx := c.UserContext()
 	objects, truncated, err := a.store.List(ctx, prefix, listLimit)
+	if errors.Is(err, objectstore.ErrInvalidKey) {
+		return badRequest("INVALID_PREFIX", "storage refused prefix as a key prefix")
+	}
 	if err != nil {
 		return err
 	}
@@ -124,12 +130,15 @@ func (a *admin) objects(c *fiber.Ctx) error {
 	out := adminListResponse{Objects: make([]adminObjectJSON, 0, len(objects)),
 		Truncated: truncated, ExpiresAt: expires}
 	for _, o := range objects {
+		obj := adminObjectJSON{ObjectKey: o.Key, Size: o.Size, LastModified: o.LastModified.UTC()}
 		u, err := a.store.PresignGet(ctx, o.Key, defaultURLExpiry)
 		if err != nil {
-			return err
+			a.log.Warn("object listed without a download link", "objectKey", o.Key, "err", err)
+		} else {
+			link := u.String()
+			obj.DownloadURL = &link
 		}
-		out.Objects = append(out.Objects, adminObjectJSON{ObjectKey: o.Key, Size: o.Size,
-			LastModified: o.LastModified.UTC(), DownloadURL: u.String()})
+		out.Objects = append(out.Objects, obj)
 	}
 	return c.JSON(out)
 }
@@ -149,7 +158,8 @@ func checkListPrefix(prefix string) error {
 	return nil
 }
 
-// remove deletes any object of the bucket, and its video row if it has one.
+// remove deletes any object of the bucket, and marks its video deleted if
+// it has one (see videos.remove).
 func (a *admin) remove(c *fiber.Ctx) error {
 	key := c.Query("objectKey")
 	if err := checkKeyShape(key); err != nil {
@@ -167,7 +177,7 @@ func (a *admin) remove(c *fiber.Ctx) error {
 	if err := a.store.Remove(ctx, key); err != nil {
 		return err
 	}
-	if _, err := a.meta.DeleteVideo(ctx, a.store.Bucket(), key); err != nil {
+	if _, err := a.meta.MarkDeleted(ctx, a.store.Bucket(), key); err != nil {
 		return err
 	}
 

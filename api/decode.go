@@ -33,7 +33,11 @@ func decodeJSON(body []byte, dst any) error {
 func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	var apiErr *Error
 	switch {
+	case errors.As(err, &apiErr):
+		// A field's own UnmarshalJSON said what is wrong with it.
+		return apiErr
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return badRequest("INVALID_BODY",
 			fmt.Sprintf("field %q must be a JSON %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String())))

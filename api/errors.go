@@ -77,6 +77,14 @@ func classify(err error) *Error {
 		return &Error{Status: fiberErr.Code, Code: code, Message: msg}
 	case errors.Is(err, persistence.ErrNotFound):
 		return &Error{Status: fiber.StatusNotFound, Code: "NOT_FOUND", Message: "not found", Err: err}
+	case errors.Is(err, objectstore.ErrInvalidKey):
+		return &Error{Status: fiber.StatusBadRequest, Code: "INVALID_OBJECT_KEY",
+			Message: "storage cannot address objectKey: it is longer than 1024 bytes " +
+				"or has a segment longer than 255 bytes", Err: err}
+	case errors.Is(err, objectstore.ErrBucketMissing):
+		return &Error{Status: fiber.StatusServiceUnavailable, Code: "STORAGE_BUCKET_MISSING",
+			Message: "the storage bucket is missing and could not be made again; try again shortly",
+			Err:     err}
 	case errors.Is(err, objectstore.ErrUnavailable):
 		return &Error{Status: fiber.StatusServiceUnavailable, Code: "STORAGE_UNAVAILABLE",
 			Message: "object storage is not reachable; try again shortly", Err: err}

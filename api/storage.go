@@ -54,7 +54,8 @@ type VideoStore interface {
 	MarkUploaded(ctx context.Context, bucket string, seen []persistence.SeenObject) error
 	UserVideosByKey(ctx context.Context, user persistence.UserID, bucket string,
 		keys []string) (map[string]persistence.Video, error)
-	DeleteVideo(ctx context.Context, bucket, key string) (bool, error)
+	// MarkDeleted reports whether a video not yet deleted was there.
+	MarkDeleted(ctx context.Context, bucket, key string) (bool, error)
 }
 
 // requireStorage answers 503 when Vigil runs without object storage.
@@ -80,14 +81,33 @@ func limitBody(n int) fiber.Handler {
 	}
 }
 
+// expirySeconds is the expiresIn field of a JSON body: a whole number of
+// seconds. Its own decoding gives a message that says so, where
+// encoding/json would say "must be a JSON number" of 1.5 or 1e2.
+type expirySeconds int64
+
+// UnmarshalJSON accepts an integer literal (or null, meaning unset).
+func (s *expirySeconds) UnmarshalJSON(raw []byte) error {
+	if string(raw) == "null" {
+		return nil
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return badRequest("INVALID_EXPIRES_IN", "expiresIn must be a whole number of seconds")
+	}
+	*s = expirySeconds(n)
+	return nil
+}
+
 // urlExpiry turns an optional expiresIn (seconds) into a lifetime within
 // the bounds.
-func urlExpiry(seconds *int64) (time.Duration, error) {
+func urlExpiry(seconds *expirySeconds) (time.Duration, error) {
 	if seconds == nil {
 		return defaultURLExpiry, nil
 	}
 	d := time.Duration(*seconds) * time.Second
-	if *seconds < int64(minURLExpiry/time.Second) || *seconds > int64(maxURLExpiry/time.Second) {
+	if *seconds < expirySeconds(minURLExpiry/time.Second) ||
+		*seconds > expirySeconds(maxURLExpiry/time.Second) {
 		return 0, badRequest("INVALID_EXPIRES_IN", "expiresIn must be 1..604800 seconds")
 	}
 	return d, nil
@@ -103,7 +123,8 @@ func queryExpiry(c *fiber.Ctx) (time.Duration, error) {
 	if err != nil {
 		return 0, badRequest("INVALID_EXPIRES_IN", "expiresIn must be a whole number of seconds")
 	}
-	return urlExpiry(&n)
+	seconds := expirySeconds(n)
+	return urlExpiry(&seconds)
 }
 
 // expiresAt is when a URL signed now for expiry stops working. It uses the

@@ -27,7 +27,7 @@ type uploadURLRequest struct {
 	Prefix      string `json:"prefix"`
 	ContentType string `json:"contentType"`
 	// ExpiresIn is the URL's lifetime in seconds.
-	ExpiresIn *int64 `json:"expiresIn"`
+	ExpiresIn *expirySeconds `json:"expiresIn"`
 }
 
 // uploadURLResponse tells the client where to PUT the bytes and which
@@ -89,18 +89,23 @@ func (v *videos) uploadURL(c *fiber.Ctx) error {
 	user := userOf(c)
 	ctx := c.UserContext()
 	err = v.meta.CheckDeviceOwner(ctx, user.ID, t.device)
-	if errors.Is(err, persistence.ErrNotFound) {
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
 		return newError(fiber.StatusNotFound, "DEVICE_NOT_FOUND", "no such device of yours")
+	case errors.Is(err, persistence.ErrDisabled):
+		return errDeviceDisabled
+	case err != nil:
+		return err
 	}
-	if err != nil {
+	key := userPrefix(user.ID) + "devices/" + t.device.String() + "/" + t.prefix +
+		uuid.NewString() + "/" + t.fileName
+	if err := checkNewKey(key); err != nil {
 		return err
 	}
 
 	if err := v.store.EnsureBucket(ctx); err != nil {
 		return err
 	}
-	key := userPrefix(user.ID) + "devices/" + t.device.String() + "/" + t.prefix +
-		uuid.NewString() + "/" + t.fileName
 	video, err := v.meta.CreateVideo(ctx, persistence.NewVideo{UserID: user.ID,
 		DeviceID: t.device, Bucket: v.store.Bucket(), ObjectKey: key, FileName: t.fileName,
 		ContentType: t.contentType})
@@ -142,6 +147,13 @@ func (v *videos) downloadURL(c *fiber.Ctx) error {
 	if err := v.meta.MarkUploaded(ctx, v.store.Bucket(), seen); err != nil {
 		return err
 	}
+	rows, err := v.meta.UserVideosByKey(ctx, user.ID, v.store.Bucket(), []string{key})
+	if err != nil {
+		return err
+	}
+	if !v.keep(ctx, user.ID, obj, rows[key]) {
+		return newError(fiber.StatusNotFound, "OBJECT_NOT_FOUND", "no such object")
+	}
 	expires := expiresAt(expiry)
 	u, err := v.store.PresignGet(ctx, key, expiry)
 	if err != nil {
@@ -159,7 +171,9 @@ func (v *videos) statObject(c *fiber.Ctx, key string) (objectstore.Object, error
 	return obj, err
 }
 
-// remove deletes one of the user's objects and its metadata.
+// remove deletes one of the user's objects and marks its video deleted.
+// The row stays so that an object stored again through the video's
+// still-valid upload URL is recognised and removed (see keep).
 func (v *videos) remove(c *fiber.Ctx) error {
 	key := c.Query("objectKey")
 	user := userOf(c)
@@ -178,7 +192,7 @@ func (v *videos) remove(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	hadRow, err := v.meta.DeleteVideo(ctx, v.store.Bucket(), key)
+	hadRow, err := v.meta.MarkDeleted(ctx, v.store.Bucket(), key)
 	if err != nil {
 		return err
 	}

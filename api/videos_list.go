@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -10,8 +11,7 @@ import (
 )
 
 // videoJSON is one of the user's objects, with what the videos table knows
-// about it. Objects stored without Vigil's upload URL (none yet) have no
-// row: their deviceId and createdAt are null.
+// about it. deviceId is null once the device is deleted.
 type videoJSON struct {
 	ObjectKey    string     `json:"objectKey"`
 	VideoID      *string    `json:"videoId"`
@@ -30,9 +30,10 @@ type videoListResponse struct {
 	Truncated bool `json:"truncated"`
 }
 
-// list answers the objects under the user's prefix, as storage has them,
-// and marks the ones it sees uploaded. Uploads still pending are not
-// objects yet and are not listed.
+// list answers the user's videos that storage holds, and marks the ones it
+// sees uploaded. Uploads still pending are not objects yet and are not
+// listed; objects without a live video row are not the user's videos
+// (see keep).
 func (v *videos) list(c *fiber.Ctx) error {
 	user := userOf(c)
 	ctx := c.UserContext()
@@ -57,18 +58,43 @@ func (v *videos) list(c *fiber.Ctx) error {
 
 	out := videoListResponse{Videos: make([]videoJSON, 0, len(objects)), Truncated: truncated}
 	for _, o := range objects {
-		out.Videos = append(out.Videos, videoOf(o, rows[o.Key]))
+		if v.keep(ctx, user.ID, o, rows[o.Key]) {
+			out.Videos = append(out.Videos, videoOf(o, rows[o.Key]))
+		}
 	}
 	return c.JSON(out)
 }
 
-// videoOf joins an object with its row; row is zero when there is none.
+// keep reports whether an object under the user's prefix is one of the
+// user's videos: it has a row that is not deleted. Every upload URL is
+// issued with a row, so an object of a deleted video was stored again
+// through its still-valid URL: keep removes it from storage. An object
+// without any row was not stored through Vigil (or its row predates
+// deleted rows): it is left in place for the admin, who lists the whole
+// bucket, and is not shown to the user. row is zero when there is none.
+func (v *videos) keep(ctx context.Context, user persistence.UserID, o objectstore.Object,
+	row persistence.Video) bool {
+	switch {
+	case row.ObjectKey == "":
+		v.log.Warn("object without a video row not listed", "userID", user, "objectKey", o.Key)
+		return false
+	case row.Status == persistence.VideoDeleted:
+		if err := v.store.Remove(ctx, o.Key); err != nil {
+			v.log.Warn("remove object of a deleted video", "userID", user, "objectKey", o.Key,
+				"err", err)
+			return false
+		}
+		v.log.Info("removed object of a deleted video stored again", "userID", user,
+			"objectKey", o.Key)
+		return false
+	}
+	return true
+}
+
+// videoOf joins an object with its row.
 func videoOf(o objectstore.Object, row persistence.Video) videoJSON {
 	v := videoJSON{ObjectKey: o.Key, FileName: fileNameOf(o.Key), Size: o.Size,
 		Status: string(persistence.VideoUploaded), LastModified: o.LastModified.UTC()}
-	if row.ObjectKey == "" {
-		return v
-	}
 	id := row.ID.String()
 	v.VideoID, v.FileName, v.ContentType = &id, row.FileName, row.ContentType
 	v.CreatedAt = &row.CreatedAt

@@ -15,10 +15,13 @@ import (
 type VideoStatus string
 
 // Video statuses: pending from the moment an upload URL is handed out,
-// uploaded once the object has been seen in storage.
+// uploaded once the object has been seen in storage, deleted once the
+// user or the admin deleted it. A deleted row stays, because the upload
+// URL may still be valid: an object seen at its key again is removed.
 const (
 	VideoPending  VideoStatus = "pending"
 	VideoUploaded VideoStatus = "uploaded"
+	VideoDeleted  VideoStatus = "deleted"
 )
 
 // Video is a row of the videos table: what Vigil knows about one object.
@@ -77,17 +80,21 @@ func scanVideo(row pgx.Row) (Video, error) {
 	return v, err
 }
 
-// CheckDeviceOwner returns nil when the device exists and belongs to the
-// user, and ErrNotFound otherwise: another user's device is not visible.
+// CheckDeviceOwner returns nil when the device exists, belongs to the user
+// and is active; ErrNotFound when it is not the user's (another user's
+// device is not visible), and ErrDisabled when it is disabled.
 func (v *Videos) CheckDeviceOwner(ctx context.Context, user UserID, device uuid.UUID) error {
-	var one int
+	var status DeviceStatus
 	err := v.pool.QueryRow(ctx,
-		`SELECT 1 FROM devices WHERE id = $1 AND user_id = $2`, device, user).Scan(&one)
+		`SELECT status FROM devices WHERE id = $1 AND user_id = $2`, device, user).Scan(&status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("device %s of user %s: %w", device, user, ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("find device %s: %w", device, err)
+	}
+	if status == StatusDisabled {
+		return fmt.Errorf("device %s: %w", device, ErrDisabled)
 	}
 	return nil
 }
@@ -111,7 +118,7 @@ func (v *Videos) CreateVideo(ctx context.Context, n NewVideo) (Video, error) {
 }
 
 // MarkUploaded records that the objects were seen in the bucket, with
-// their sizes. Keys without a row are ignored.
+// their sizes. Keys without a row, and deleted videos, are left alone.
 func (v *Videos) MarkUploaded(ctx context.Context, bucket string, seen []SeenObject) error {
 	if len(seen) == 0 {
 		return nil
@@ -126,7 +133,8 @@ func (v *Videos) MarkUploaded(ctx context.Context, bucket string, seen []SeenObj
 			uploaded_at = coalesce(uploaded_at, now())
 		FROM unnest($2::text[], $3::bigint[]) AS s (key, size)
 		WHERE videos.bucket = $1 AND videos.object_key = s.key
-			AND (videos.status <> 'uploaded' OR videos.size_bytes IS DISTINCT FROM s.size)`,
+			AND (videos.status = 'pending'
+				OR (videos.status = 'uploaded' AND videos.size_bytes IS DISTINCT FROM s.size))`,
 		bucket, keys, sizes)
 	if err != nil {
 		return fmt.Errorf("mark %d videos uploaded: %w", len(seen), err)
@@ -134,7 +142,8 @@ func (v *Videos) MarkUploaded(ctx context.Context, bucket string, seen []SeenObj
 	return nil
 }
 
-// UserVideosByKey returns the user's videos among keys in bucket, by key.
+// UserVideosByKey returns the user's videos among keys in bucket, by key,
+// deleted ones included.
 func (v *Videos) UserVideosByKey(ctx context.Context, user UserID, bucket string,
 	keys []string) (map[string]Video, error) {
 	rows, err := v.pool.Query(ctx, `
@@ -158,13 +167,14 @@ func (v *Videos) UserVideosByKey(ctx context.Context, user UserID, bucket string
 	return out, nil
 }
 
-// DeleteVideo forgets the video at key in bucket and reports whether there
-// was one.
-func (v *Videos) DeleteVideo(ctx context.Context, bucket, key string) (bool, error) {
-	tag, err := v.pool.Exec(ctx,
-		`DELETE FROM videos WHERE bucket = $1 AND object_key = $2`, bucket, key)
+// MarkDeleted marks the video at key in bucket deleted and reports whether
+// there was a video that was not deleted already.
+func (v *Videos) MarkDeleted(ctx context.Context, bucket, key string) (bool, error) {
+	tag, err := v.pool.Exec(ctx, `
+		UPDATE videos SET status = 'deleted', updated_at = now()
+		WHERE bucket = $1 AND object_key = $2 AND status <> 'deleted'`, bucket, key)
 	if err != nil {
-		return false, fmt.Errorf("delete video %q: %w", key, err)
+		return false, fmt.Errorf("mark video %q deleted: %w", key, err)
 	}
 	return tag.RowsAffected() > 0, nil
 }

@@ -71,11 +71,33 @@ func TestVideoLifecycle(t *testing.T) {
 		t.Fatalf("bob sees %+v", other)
 	}
 
-	if had, err := videos.DeleteVideo(ctx, "b", "k1"); !had || err != nil {
+	if had, err := videos.MarkDeleted(ctx, "b", "k1"); !had || err != nil {
 		t.Fatalf("delete: %v, %v", had, err)
 	}
-	if had, err := videos.DeleteVideo(ctx, "b", "k1"); had || err != nil {
+	if had, err := videos.MarkDeleted(ctx, "b", "k1"); had || err != nil {
 		t.Fatalf("delete again: %v, %v; want nothing deleted", had, err)
+	}
+	// Seeing the object again (a late PUT through its URL) does not undo
+	// the delete.
+	if err := videos.MarkUploaded(ctx, "b", []persistence.SeenObject{{Key: "k1", Size: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = videos.UserVideosByKey(ctx, alice, "b", []string{"k1"})
+	if err != nil || got["k1"].Status != persistence.VideoDeleted {
+		t.Fatalf("after delete and MarkUploaded: %+v, %v; want k1 deleted", got, err)
+	}
+}
+
+func TestCheckDeviceOwnerRefusesADisabledDevice(t *testing.T) {
+	pool, _ := pgtest.New(t)
+	ctx := context.Background()
+	alice, camera := seedDevice(t, pool, "alice@example.com")
+	if _, err := pool.Exec(ctx, `UPDATE devices SET status = 'disabled' WHERE id = $1`, camera); err != nil {
+		t.Fatal(err)
+	}
+	err := persistence.NewVideos(pool).CheckDeviceOwner(ctx, alice, camera)
+	if !errors.Is(err, persistence.ErrDisabled) {
+		t.Fatalf("disabled camera: %v, want ErrDisabled", err)
 	}
 }
 

@@ -2,9 +2,14 @@ package objectstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/vigil-oss/vigil/persistence"
 )
 
 // Object is what storage says about one stored object.
@@ -21,18 +26,84 @@ func objectOf(info minio.ObjectInfo) Object {
 		ETag: info.ETag, LastModified: info.LastModified}
 }
 
-// Stat returns the object at key, or persistence.ErrNotFound.
-func (s *Store) Stat(ctx context.Context, key string) (Object, error) {
-	info, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
-	if err != nil {
-		return Object{}, wrap("stat object", key, err)
+// retryWithBucket runs call, and once more after making the bucket again
+// when storage says it is missing: someone deleted it while Vigil ran.
+func (s *Store) retryWithBucket(ctx context.Context, call func() error) error {
+	err := call()
+	if !errors.Is(err, ErrBucketMissing) {
+		return err
 	}
-	return objectOf(info), nil
+	if err := s.EnsureBucket(ctx); err != nil {
+		return err
+	}
+	return call()
+}
+
+// Stat returns the object at key, or persistence.ErrNotFound. Keys longer
+// than MaxKeyBytes, which minio-go will not address, are looked up by
+// listing.
+func (s *Store) Stat(ctx context.Context, key string) (Object, error) {
+	if len(key) > MaxKeyBytes {
+		return s.statByListing(ctx, key)
+	}
+	var obj Object
+	err := s.retryWithBucket(ctx, func() error {
+		info, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+		if err != nil {
+			return wrapKey("stat object", key, err)
+		}
+		obj = objectOf(info)
+		return nil
+	})
+	return obj, err
+}
+
+// statByListing finds an over-long key among the keys that share its first
+// MaxKeyBytes bytes.
+func (s *Store) statByListing(ctx context.Context, key string) (Object, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cut := MaxKeyBytes
+	for cut > 0 && !utf8.RuneStart(key[cut]) {
+		cut--
+	}
+	var found *Object
+	err := s.retryWithBucket(ctx, func() error {
+		opts := minio.ListObjectsOptions{Prefix: key[:cut], Recursive: true}
+		for info := range s.client.ListObjects(ctx, s.bucket, opts) {
+			if info.Err != nil {
+				return wrapKey("list objects under", key[:cut], info.Err)
+			}
+			if info.Key == key {
+				obj := objectOf(info)
+				found = &obj
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Object{}, err
+	}
+	if found == nil {
+		return Object{}, fmt.Errorf("stat object %q: %w", key, persistence.ErrNotFound)
+	}
+	return *found, nil
 }
 
 // List returns up to limit objects whose keys start with prefix, in key
 // order, and whether more were left off.
 func (s *Store) List(ctx context.Context, prefix string, limit int) ([]Object, bool, error) {
+	var out []Object
+	var more bool
+	err := s.retryWithBucket(ctx, func() (err error) {
+		out, more, err = s.list(ctx, prefix, limit)
+		return err
+	})
+	return out, more, err
+}
+
+func (s *Store) list(ctx context.Context, prefix string, limit int) ([]Object, bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	// Cancelling stops minio-go's listing goroutine when we stop early.
 	defer cancel()
@@ -40,7 +111,7 @@ func (s *Store) List(ctx context.Context, prefix string, limit int) ([]Object, b
 	opts := minio.ListObjectsOptions{Prefix: prefix, Recursive: true}
 	for info := range s.client.ListObjects(ctx, s.bucket, opts) {
 		if info.Err != nil {
-			return nil, false, wrap("list objects under", prefix, info.Err)
+			return nil, false, wrapKey("list objects under", prefix, info.Err)
 		}
 		if len(out) == limit {
 			return out, true, nil
@@ -53,8 +124,28 @@ func (s *Store) List(ctx context.Context, prefix string, limit int) ([]Object, b
 // Remove deletes the object at key. S3 answers a delete of a missing key
 // with success, so callers that must tell the difference Stat first.
 func (s *Store) Remove(ctx context.Context, key string) error {
-	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		return wrap("remove object", key, err)
+	return s.retryWithBucket(ctx, func() error {
+		if len(key) > MaxKeyBytes {
+			return s.removeLong(ctx, key)
+		}
+		if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+			return wrapKey("remove object", key, err)
+		}
+		return nil
+	})
+}
+
+// removeLong deletes an over-long key with a multi-object delete, which
+// names the key in the request body: minio-go will not put a key over
+// MaxKeyBytes in a URL, but storage may hold one that an older Vigil let in.
+func (s *Store) removeLong(ctx context.Context, key string) error {
+	keys := make(chan minio.ObjectInfo, 1)
+	keys <- minio.ObjectInfo{Key: key}
+	close(keys)
+	for res := range s.client.RemoveObjects(ctx, s.bucket, keys, minio.RemoveObjectsOptions{}) {
+		if res.Err != nil {
+			return wrapKey("remove object", key, res.Err)
+		}
 	}
 	return nil
 }
