@@ -60,6 +60,11 @@ func (a *deviceActor) updatePresence(ctx actor.Context) {
 	}
 	a.online = online
 	a.log.Info("device presence changed", "online", online)
+	if online {
+		a.disarmMotionClose()
+	} else {
+		a.armMotionClose(ctx, a.cfg.MotionOpenTimeout)
+	}
 	msg := &DevicePresenceChanged{DeviceID: a.id, Online: online}
 	if a.device.LastSeenAt != nil {
 		msg.LastSeenAt = *a.device.LastSeenAt
