@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -84,6 +85,7 @@ type System struct {
 	actors *actor.ActorSystem
 	dir    *Directory
 	cfg    *Config // read-only after New
+	stop   sync.Once
 }
 
 // New starts an actor system.
@@ -117,7 +119,8 @@ func (s *System) Directory() *Directory { return s.dir }
 
 // Shutdown stops the actor system. Sockets should be closed first, so that
 // device actors have recorded when their devices were last seen.
-func (s *System) Shutdown() { s.actors.Shutdown() }
+// Calling it again does nothing: protoactor's own Shutdown may run once.
+func (s *System) Shutdown() { s.stop.Do(s.actors.Shutdown) }
 
 // Recover activates the actors of cameras that Postgres says have pending
 // commands or open motion, so that after a restart their commands expire
