@@ -11,7 +11,8 @@ import (
 )
 
 // deviceActor owns a device's live state: its socket, its presence and its
-// links. It loads the rest from Postgres when it starts, so it can be
+// links; for a camera, also the commands waiting on it and its open motion
+// events. It loads the rest from Postgres when it starts, so it can be
 // passivated when idle and restarted after a failure without losing
 // anything that matters.
 type deviceActor struct {
@@ -31,6 +32,14 @@ type deviceActor struct {
 	told map[persistence.DeviceID]bool
 	// expiry fires when the last heartbeat goes stale.
 	expiry *time.Timer
+
+	// commands are a camera's pending commands, each with its expiry timer.
+	commands map[persistence.CommandID]*heldCommand
+	// openEvents are a camera's motion events not yet ended.
+	openEvents map[persistence.EventID]struct{}
+	// motionClose fires when an offline camera's open events are due to
+	// be closed; nil when none is scheduled.
+	motionClose *time.Timer
 }
 
 func deviceProps(cfg *Config, sys *System) *actor.Props {
@@ -47,7 +56,7 @@ func (a *deviceActor) Receive(ctx actor.Context) {
 	case *actor.Restarting:
 		a.restarting(ctx)
 	case *actor.Stopping:
-		a.stopTimer()
+		a.stopTimers()
 	case *actor.ReceiveTimeout:
 		a.idle(ctx)
 	case *actor.Terminated:
@@ -78,6 +87,31 @@ func (a *deviceActor) Receive(ctx actor.Context) {
 		a.send(ctx, msg.Event, msg.Data)
 	case *heartbeatExpired:
 		a.updatePresence(ctx)
+	default:
+		a.receiveWork(ctx, msg)
+	}
+}
+
+// receiveWork dispatches the messages of commands and motion events.
+func (a *deviceActor) receiveWork(ctx actor.Context, msg any) {
+	switch msg := msg.(type) {
+	case *ResumeWork:
+	case *DeliverCommand:
+		a.deliverCommand(ctx, msg)
+	case *AckCommand:
+		a.respond(ctx, a.ackCommand(ctx, msg))
+	case *CommandStatusChanged:
+		a.commandStatusChanged(ctx, msg)
+	case *commandExpired:
+		a.commandExpired(ctx, msg.ID)
+	case *StartMotion:
+		a.respond(ctx, a.startMotion(ctx, msg))
+	case *EndMotion:
+		a.respond(ctx, a.endMotion(ctx, msg))
+	case *LinkedMotion:
+		a.linkedMotion(ctx, msg)
+	case *motionOpenExpired:
+		a.motionOpenExpired(ctx)
 	}
 }
 
@@ -88,6 +122,8 @@ func (a *deviceActor) started(ctx actor.Context) {
 	a.id = persistence.DeviceID(idOf(ctx, KindDevice))
 	a.log = a.cfg.Logger.With("deviceID", a.id)
 	a.links = map[persistence.LinkID]persistence.DeviceID{}
+	a.commands = map[persistence.CommandID]*heldCommand{}
+	a.openEvents = map[persistence.EventID]struct{}{}
 	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	state, err := a.cfg.Store.LoadDeviceState(c, a.id)
@@ -99,16 +135,33 @@ func (a *deviceActor) started(ctx actor.Context) {
 	a.device, a.links = state.Device, state.Links
 	a.log = a.log.With("userID", a.device.UserID)
 	a.armExpiry(ctx)
+	if err := a.loadWork(ctx); err != nil {
+		a.log.Warn("device actor could not load its commands and events", "err", err)
+		a.stopTimers()
+		ctx.Stop(ctx.Self())
+		return
+	}
 	// A heartbeat from before a restart or a passivation still counts.
 	a.updatePresence(ctx)
 	ctx.SetReceiveTimeout(a.cfg.IdleTimeout)
-	a.log.Debug("device actor started", "links", len(a.links))
+	a.log.Debug("device actor started", "links", len(a.links), "commands", len(a.commands))
+}
+
+// loadWork loads what a camera must still do. Clients have none.
+func (a *deviceActor) loadWork(ctx actor.Context) error {
+	if a.device.Role != persistence.RoleCamera {
+		return nil
+	}
+	if err := a.loadCommands(ctx); err != nil {
+		return err
+	}
+	return a.loadOpenEvents(ctx)
 }
 
 // restarting runs on the failed incarnation: its socket is told to open
 // itself again to the next one, which starts with nothing but Postgres.
 func (a *deviceActor) restarting(ctx actor.Context) {
-	a.stopTimer()
+	a.stopTimers()
 	if a.conn != nil {
 		ctx.Send(a.conn, &DeviceRestarted{})
 	}
@@ -117,10 +170,11 @@ func (a *deviceActor) restarting(ctx actor.Context) {
 	}
 }
 
-// idle passivates the actor when nothing live depends on it: no socket
-// and no fresh heartbeat. Otherwise it waits another idle period.
+// idle passivates the actor when nothing live depends on it: no socket,
+// no fresh heartbeat, no pending command and no open motion to close.
+// Otherwise it waits another idle period.
 func (a *deviceActor) idle(ctx actor.Context) {
-	if a.conn != nil || a.heartbeatFresh() {
+	if a.conn != nil || a.heartbeatFresh() || len(a.commands) > 0 || a.motionClose != nil {
 		ctx.SetReceiveTimeout(a.cfg.IdleTimeout)
 		return
 	}
@@ -146,4 +200,12 @@ func (a *deviceActor) stopTimer() {
 	if a.expiry != nil {
 		a.expiry.Stop()
 	}
+}
+
+// stopTimers stops every timer, so that none fires into a stopped or
+// restarted actor.
+func (a *deviceActor) stopTimers() {
+	a.stopTimer()
+	a.stopCommandTimers()
+	a.disarmMotionClose()
 }

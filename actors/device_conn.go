@@ -47,6 +47,7 @@ func (a *deviceActor) connectionOpened(ctx actor.Context, msg *ConnectionOpened)
 	for link := range a.links {
 		ctx.Send(a.sys.dir.Get(KindLink, string(link)), &PeerPresenceRequested{DeviceID: a.id})
 	}
+	a.deliverHeld(ctx)
 }
 
 // connGone forgets the socket when conn is the current one. The late close
@@ -80,13 +81,18 @@ func (a *deviceActor) tokenChanged(ctx actor.Context, msg *TokenChanged) {
 	a.respond(ctx, a.report())
 }
 
-// frameReceived handles what a device sends on its socket. No inbound
-// event is defined by this issue yet; commands add command:ack.
+// frameReceived handles what a device sends on its socket: command:ack is
+// the one inbound event.
 func (a *deviceActor) frameReceived(ctx actor.Context, msg *FrameReceived) {
 	if a.conn == nil || !a.conn.Equal(msg.Conn) {
 		return
 	}
-	a.sendError(ctx, "UNKNOWN_EVENT", "unknown event "+msg.Event)
+	switch msg.Event {
+	case "command:ack":
+		a.ackFrame(ctx, msg.Data)
+	default:
+		a.sendError(ctx, "UNKNOWN_EVENT", "unknown event "+msg.Event)
+	}
 }
 
 // send writes an event to the socket, if there is one.

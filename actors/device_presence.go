@@ -60,6 +60,11 @@ func (a *deviceActor) updatePresence(ctx actor.Context) {
 	}
 	a.online = online
 	a.log.Info("device presence changed", "online", online)
+	if online {
+		a.disarmMotionClose()
+	} else {
+		a.armMotionClose(ctx, a.cfg.MotionOpenTimeout)
+	}
 	for link := range a.links {
 		a.announce(ctx, link)
 	}

@@ -38,6 +38,7 @@ func newSystem(t *testing.T, cfg Config) (*System, persistence.DeviceID, *panick
 	pool, _ := pgtest.New(t)
 	store := &panickyStore{Devices: persistence.NewDevices(pool)}
 	cfg.Store, cfg.Logger = store, slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Commands, cfg.Events = persistence.NewCommands(pool), persistence.NewEvents(pool)
 	sys := New(cfg)
 	t.Cleanup(sys.Shutdown)
 	return sys, newDevice(t, pool, store.Devices), store

@@ -11,7 +11,7 @@ import (
 )
 
 // linkActor owns a camera-client link's live state and fans presence out
-// between its two ends. It remembers what it last forwarded for each end,
+// between its two ends, and the camera's motion to the client. It remembers what it last forwarded for each end,
 // so a device actor that restarts and announces itself again does not
 // send its peer a second, unchanged event.
 type linkActor struct {
@@ -44,6 +44,8 @@ func (l *linkActor) Receive(ctx actor.Context) {
 		l.presenceChanged(ctx, msg)
 	case *PeerPresenceRequested:
 		l.peerRequested(ctx, msg)
+	case *MotionReported:
+		l.motionReported(ctx, msg)
 	case *LinkRemoved:
 		ctx.Stop(ctx.Self())
 	}
@@ -122,5 +124,15 @@ func (l *linkActor) peerRequested(ctx actor.Context, msg *PeerPresenceRequested)
 	}
 	ctx.Send(l.sys.dir.Get(KindDevice, string(msg.DeviceID)), &PeerPresenceChanged{
 		LinkID: l.id, DeviceID: peer, Online: online, LastSeenAt: l.lastSeen[peer],
+	})
+}
+
+// motionReported passes the camera's motion to the client end.
+func (l *linkActor) motionReported(ctx actor.Context, msg *MotionReported) {
+	if msg.CameraDeviceID != l.link.CameraDeviceID {
+		return
+	}
+	ctx.Send(l.sys.dir.Get(KindDevice, string(l.link.ClientDeviceID)), &LinkedMotion{
+		LinkID: l.id, Event: msg.Event, Data: msg.Data,
 	})
 }

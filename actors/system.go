@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -20,6 +21,10 @@ const (
 	// DefaultHeartbeatTTL keeps a device online after an HTTP heartbeat:
 	// three missed heartbeats at the mobile app's 30 s interval.
 	DefaultHeartbeatTTL = 90 * time.Second
+	// DefaultMotionOpenTimeout is how long a camera may stay offline with
+	// motion open before Vigil closes its events: long enough to ride out
+	// a phone switching networks.
+	DefaultMotionOpenTimeout = 5 * time.Minute
 )
 
 // storeTimeout bounds each Postgres call an actor makes, so a slow database
@@ -35,14 +40,42 @@ type Store interface {
 	LinkByID(ctx context.Context, id persistence.LinkID) (persistence.Link, error)
 }
 
+// CommandStore is what camera actors need to deliver, answer and expire
+// commands. Every change is conditional and reports whether it happened.
+type CommandStore interface {
+	PendingCommands(ctx context.Context, target persistence.DeviceID) ([]persistence.Command, error)
+	MarkDelivered(ctx context.Context, id persistence.CommandID,
+		at time.Time) (persistence.Command, bool, error)
+	Complete(ctx context.Context, id persistence.CommandID, target persistence.DeviceID,
+		status persistence.CommandStatus, reason string, at time.Time) (persistence.Command, bool, error)
+	Expire(ctx context.Context, id persistence.CommandID, at time.Time) (persistence.Command, bool, error)
+	CommandByID(ctx context.Context, id persistence.CommandID) (persistence.Command, error)
+	CamerasWithWork(ctx context.Context) ([]persistence.DeviceID, error)
+}
+
+// EventStore is what camera actors need to record motion.
+type EventStore interface {
+	StartEvent(ctx context.Context, n persistence.NewEvent) (persistence.Event, bool, error)
+	EndEvent(ctx context.Context, camera persistence.DeviceID, id persistence.EventID,
+		end persistence.EventEnd) (persistence.Event, bool, error)
+	OpenEvents(ctx context.Context, camera persistence.DeviceID) ([]persistence.EventID, error)
+	CloseOpenEvents(ctx context.Context, camera persistence.DeviceID, at time.Time,
+		reason string) ([]persistence.Event, error)
+}
+
 // Config configures the actor system.
 type Config struct {
-	Store  Store
-	Logger *slog.Logger
+	Store    Store
+	Commands CommandStore
+	Events   EventStore
+	Logger   *slog.Logger
 	// IdleTimeout and HeartbeatTTL default to DefaultIdleTimeout and
 	// DefaultHeartbeatTTL.
 	IdleTimeout  time.Duration
 	HeartbeatTTL time.Duration
+	// MotionOpenTimeout bounds how long an offline camera's motion stays
+	// open; default DefaultMotionOpenTimeout.
+	MotionOpenTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -51,6 +84,8 @@ type Config struct {
 type System struct {
 	actors *actor.ActorSystem
 	dir    *Directory
+	cfg    *Config // read-only after New
+	stop   sync.Once
 }
 
 // New starts an actor system.
@@ -61,6 +96,9 @@ func New(cfg Config) *System {
 	if cfg.HeartbeatTTL == 0 {
 		cfg.HeartbeatTTL = DefaultHeartbeatTTL
 	}
+	if cfg.MotionOpenTimeout == 0 {
+		cfg.MotionOpenTimeout = DefaultMotionOpenTimeout
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -68,7 +106,7 @@ func New(cfg Config) *System {
 	as := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return protoLog
 	}))
-	s := &System{actors: as}
+	s := &System{actors: as, cfg: &cfg}
 	s.dir = newDirectory(as.Root, deviceProps(&cfg, s), linkProps(&cfg, s))
 	return s
 }
@@ -81,7 +119,23 @@ func (s *System) Directory() *Directory { return s.dir }
 
 // Shutdown stops the actor system. Sockets should be closed first, so that
 // device actors have recorded when their devices were last seen.
-func (s *System) Shutdown() { s.actors.Shutdown() }
+// Calling it again does nothing: protoactor's own Shutdown may run once.
+func (s *System) Shutdown() { s.stop.Do(s.actors.Shutdown) }
+
+// Recover activates the actors of cameras that Postgres says have pending
+// commands or open motion, so that after a restart their commands expire
+// and their motion closes on time even if the camera never reconnects.
+// Delivery itself waits for the camera's socket.
+func (s *System) Recover(ctx context.Context) (int, error) {
+	ids, err := s.cfg.Commands.CamerasWithWork(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		s.actors.Root.Send(s.dir.Get(KindDevice, string(id)), &ResumeWork{})
+	}
+	return len(ids), nil
+}
 
 // Ask sends msg to the actor of kind and id and waits at most timeout for
 // its answer. It is for code outside actors only: an actor that waits on

@@ -81,3 +81,21 @@ func bearerOf(c *fiber.Ctx) string {
 func deviceOf(c *fiber.Ctx) persistence.Device {
 	return c.Locals(deviceLocal).(persistence.Device)
 }
+
+// requireUserOrDevice lets a request through with a device token or a
+// session; the prefix tells them apart. handlers ask deviceOrNil which.
+func (s *Server) requireUserOrDevice(c *fiber.Ctx) error {
+	if strings.HasPrefix(bearerOf(c), DeviceTokenPrefix) {
+		return s.requireDevice(c)
+	}
+	return s.sessions.requireUser(c)
+}
+
+// deviceOrNil returns the device of a request that authenticated with a
+// device token, or nil for a user's session.
+func deviceOrNil(c *fiber.Ctx) *persistence.Device {
+	if d, ok := c.Locals(deviceLocal).(persistence.Device); ok {
+		return &d
+	}
+	return nil
+}

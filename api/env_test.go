@@ -46,7 +46,9 @@ func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
 	base, _ := url.Parse("http://vigil.test")
 	discard := testLogger()
 	devices := persistence.NewDevices(pool)
-	system := actors.New(actors.Config{Store: devices, Logger: discard, Now: e.now})
+	commands, events := persistence.NewCommands(pool), persistence.NewEvents(pool)
+	system := actors.New(actors.Config{Store: devices, Commands: commands, Events: events,
+		Logger: discard, Now: e.now})
 	t.Cleanup(system.Shutdown)
 	e.opts = Options{
 		Logger:          discard,
@@ -63,6 +65,8 @@ func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
 		Now:             e.now,
 		Devices:         devices,
 		Actors:          system,
+		Commands:        commands,
+		Events:          events,
 	}
 	for _, m := range mutate {
 		m(&e.opts)

@@ -62,6 +62,15 @@ type Options struct {
 	// DefaultActorTimeout.
 	ActorTimeout time.Duration
 	Realtime     Realtime
+	// Commands and Events store commands and motion events; their live
+	// side runs in the camera's actor.
+	Commands CommandStore
+	Events   EventStore
+	// CommandTTL is a command's time to live when it names none, and
+	// CommandTTLMax the longest it may name; defaults DefaultCommandTTL
+	// and DefaultCommandTTLMax.
+	CommandTTL    time.Duration
+	CommandTTLMax time.Duration
 
 	// Checks run on /readyz; each names a dependency.
 	Checks []Check
@@ -86,6 +95,12 @@ type Server struct {
 	actorTimeout time.Duration
 	realtime     Realtime
 	sockets      *socketSet
+
+	commands      CommandStore
+	events        EventStore
+	commandTTL    time.Duration
+	commandTTLMax time.Duration
+	now           func() time.Time
 }
 
 // New builds the application. It does not listen; see Listen.
@@ -99,8 +114,14 @@ func New(opts Options) (*Server, error) {
 	if opts.ActorTimeout == 0 {
 		opts.ActorTimeout = DefaultActorTimeout
 	}
-	if opts.Devices == nil || opts.Actors == nil {
-		return nil, errors.New("api: Options.Devices and Options.Actors are required")
+	if opts.Devices == nil || opts.Actors == nil || opts.Commands == nil || opts.Events == nil {
+		return nil, errors.New("api: Options.Devices, Actors, Commands and Events are required")
+	}
+	if opts.CommandTTL == 0 {
+		opts.CommandTTL = DefaultCommandTTL
+	}
+	if opts.CommandTTLMax == 0 {
+		opts.CommandTTLMax = DefaultCommandTTLMax
 	}
 	log := opts.Logger
 	app := fiber.New(fiber.Config{
@@ -126,7 +147,9 @@ func New(opts Options) (*Server, error) {
 		store: opts.Accounts, secret: opts.Secret, secure: opts.BaseURL.Scheme == "https",
 		lifetime: opts.SessionLifetime, now: opts.Now,
 	}, devices: opts.Devices, actors: opts.Actors, actorTimeout: opts.ActorTimeout,
-		realtime: opts.Realtime.withDefaults(), sockets: newSocketSet()}
+		realtime: opts.Realtime.withDefaults(), sockets: newSocketSet(),
+		commands: opts.Commands, events: opts.Events,
+		commandTTL: opts.CommandTTL, commandTTLMax: opts.CommandTTLMax, now: opts.Now}
 	dummy, err := opts.Hasher.Hash(context.Background(), betterauth.NewToken(16))
 	if err != nil {
 		return nil, fmt.Errorf("prepare dummy hash: %w", err)
@@ -167,6 +190,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.mountDevices()
+	s.mountCommands()
+	s.mountEvents()
 
 	// No catch-all handler: Fiber's own 404 and 405 (a path that exists for
 	// another method) reach errorHandler and answer in the contract's shape.

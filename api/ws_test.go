@@ -358,7 +358,8 @@ func TestSocketSurvivesAPanicInItsDeviceActor(t *testing.T) {
 	var store *panicOnHeartbeat
 	e := newTestEnv(t, func(o *Options) {
 		store = &panicOnHeartbeat{Devices: o.Devices.(*persistence.Devices)}
-		sys := actors.New(actors.Config{Store: store, Logger: o.Logger})
+		sys := actors.New(actors.Config{Store: store, Logger: o.Logger,
+			Commands: o.Commands.(*persistence.Commands), Events: o.Events.(*persistence.Events)})
 		t.Cleanup(sys.Shutdown)
 		o.Actors, o.ActorTimeout = sys, 500*time.Millisecond
 	})

@@ -127,3 +127,14 @@ func (s *Devices) LinkByID(ctx context.Context, id LinkID) (Link, error) {
 	}
 	return l, nil
 }
+
+// Linked reports whether camera and client are linked.
+func (s *Devices) Linked(ctx context.Context, camera, client DeviceID) (bool, error) {
+	var linked bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM device_links
+		WHERE camera_device_id = $1 AND client_device_id = $2)`, camera, client).Scan(&linked)
+	if err != nil {
+		return false, fmt.Errorf("link of %s to %s: %w", camera, client, err)
+	}
+	return linked, nil
+}

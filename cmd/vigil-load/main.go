@@ -1,5 +1,9 @@
-// Command vigil-load measures how many idle device websockets one Vigil
-// process holds and what each costs. It registers N devices on a running
+// Command vigil-load puts load on a running Vigil on loopback. The default
+// scenario, sockets, measures how many idle device websockets one Vigil
+// process holds and what each costs; commands and motion measure latency
+// (see commands.go, motion.go).
+//
+// The sockets scenario It registers N devices on a running
 // server, opens one socket per device from several loopback source
 // addresses (one source address has only ~28,000 ephemeral ports), keeps
 // them open and answering pings for a while, and reports the server's
@@ -36,6 +40,12 @@ type options struct {
 	sources int
 	workers int
 	settle  time.Duration
+
+	scenario string
+	rate     int
+	duration time.Duration
+	pairs    int
+	clients  int
 }
 
 func main() {
@@ -48,17 +58,36 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 32, "concurrent registrations and dials")
 	flag.DurationVar(&o.settle, "settle", 20*time.Second,
 		"wait after registering, so the server returns its garbage before the baseline")
+	flag.StringVar(&o.scenario, "scenario", "sockets", "sockets, commands or motion")
+	flag.IntVar(&o.rate, "rate", 1000, "commands: commands per second; motion: events per second")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "commands, motion: how long to send")
+	flag.IntVar(&o.pairs, "pairs", 10, "commands: camera-client pairs to spread commands over")
+	flag.IntVar(&o.clients, "clients", 100, "motion: clients linked to the one camera")
 	flag.Parse()
-	if err := run(o); err != nil {
+	scenarios := map[string]func(options) error{"sockets": run, "commands": runCommands,
+		"motion": runMotion}
+	scenario, ok := scenarios[o.scenario]
+	if !ok {
+		fmt.Fprintln(os.Stderr, "vigil-load: -scenario must be sockets, commands or motion")
+		os.Exit(2)
+	}
+	if err := scenario(o); err != nil {
 		fmt.Fprintln(os.Stderr, "vigil-load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(o options) error {
-	u, err := url.Parse(o.base)
+func checkLoopback(base string) error {
+	u, err := url.Parse(base)
 	if err != nil || !net.ParseIP(u.Hostname()).IsLoopback() {
 		return errors.New("-url must be a loopback address")
+	}
+	return nil
+}
+
+func run(o options) error {
+	if err := checkLoopback(o.base); err != nil {
+		return err
 	}
 	session, err := signUp(o.base)
 	if err != nil {

@@ -59,10 +59,12 @@ func TestBackfillLetsLegacyUsersSignIn(t *testing.T) {
 
 	base, _ := url.Parse("http://vigil.test")
 	devices := persistence.NewDevices(pool)
-	system := actors.New(actors.Config{Store: devices, Logger: log})
+	commands, events := persistence.NewCommands(pool), persistence.NewEvents(pool)
+	system := actors.New(actors.Config{Store: devices, Commands: commands, Events: events,
+		Logger: log})
 	defer system.Shutdown()
 	srv, err := api.New(api.Options{Logger: log, Accounts: acc, Hasher: betterauth.NewHasher(0),
-		Devices: devices, Actors: system,
+		Devices: devices, Actors: system, Commands: commands, Events: events,
 		Secret: strings.Repeat("s", 32), BaseURL: base, AuthRateLimit: 100,
 		AuthRateWindow: time.Minute, SessionLifetime: time.Hour})
 	if err != nil {

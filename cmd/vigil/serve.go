@@ -72,8 +72,15 @@ func serve(ctx context.Context) error {
 	}
 
 	devices := persistence.NewDevices(pool)
-	system := actors.New(actors.Config{Store: devices, Logger: log})
+	commands, events := persistence.NewCommands(pool), persistence.NewEvents(pool)
+	system := actors.New(actors.Config{Store: devices, Commands: commands, Events: events,
+		Logger: log, MotionOpenTimeout: cfg.MotionOpenTimeout})
 	defer system.Shutdown()
+	if n, err := system.Recover(ctx); err != nil {
+		return fmt.Errorf("recover pending commands and open motion: %w", err)
+	} else if n > 0 {
+		log.Info("resumed cameras with pending work", "cameras", n)
+	}
 
 	srv, err := api.New(api.Options{
 		Logger:          log,
@@ -93,6 +100,10 @@ func serve(ctx context.Context) error {
 		Checks:          checks,
 		Devices:         devices,
 		Actors:          system,
+		Commands:        commands,
+		Events:          events,
+		CommandTTL:      cfg.CommandTTL,
+		CommandTTLMax:   cfg.CommandTTLMax,
 	})
 	if err != nil {
 		return err

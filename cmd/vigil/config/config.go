@@ -64,6 +64,14 @@ type Config struct {
 
 	AdminUsername string
 	AdminPassword string
+
+	// CommandTTL is a command's time to live when it names none;
+	// CommandTTLMax the longest it may name.
+	CommandTTL    time.Duration
+	CommandTTLMax time.Duration
+	// MotionOpenTimeout is how long an offline camera's motion stays open
+	// before Vigil closes it.
+	MotionOpenTimeout time.Duration
 }
 
 // Media holds the media plane's settings.
@@ -153,6 +161,10 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 
 		AdminUsername: r.str("ADMIN_USERNAME", ""),
 		AdminPassword: r.str("ADMIN_PASSWORD", ""),
+
+		CommandTTL:        r.duration("COMMAND_TTL_DEFAULT", time.Minute),
+		CommandTTLMax:     r.duration("COMMAND_TTL_MAX", time.Hour),
+		MotionOpenTimeout: r.duration("MOTION_OPEN_TIMEOUT", 5*time.Minute),
 	}
 	c.BaseURL = r.url("BETTER_AUTH_BASE_URL", r.str("BETTER_AUTH_URL", ""))
 	if c.BaseURL == nil && r.err == nil {
@@ -195,10 +207,29 @@ func (c *Config) Validate() error {
 	if c.SessionLifetime < time.Minute {
 		return settingError("SESSION_EXPIRES_IN", "must be at least 1m")
 	}
+	if err := c.validateWork(); err != nil {
+		return err
+	}
 	if _, err := betterauth.ParseOrigins(c.TrustedOrigins); err != nil {
 		return settingError("BETTER_AUTH_TRUSTED_ORIGINS", err.Error())
 	}
 	return c.validateMedia()
+}
+
+// validateWork checks the bounds of commands and motion. Whole seconds,
+// because the contract's ttlSeconds counts in them.
+func (c *Config) validateWork() error {
+	switch {
+	case c.CommandTTLMax < time.Second || c.CommandTTLMax%time.Second != 0:
+		return settingError("COMMAND_TTL_MAX", "must be whole seconds, at least 1s")
+	case c.CommandTTL < time.Second || c.CommandTTL%time.Second != 0:
+		return settingError("COMMAND_TTL_DEFAULT", "must be whole seconds, at least 1s")
+	case c.CommandTTL > c.CommandTTLMax:
+		return settingError("COMMAND_TTL_DEFAULT", "must not exceed COMMAND_TTL_MAX")
+	case c.MotionOpenTimeout < time.Second:
+		return settingError("MOTION_OPEN_TIMEOUT", "must be at least 1s")
+	}
+	return nil
 }
 
 func (c *Config) validateMedia() error {

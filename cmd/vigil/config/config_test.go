@@ -57,6 +57,9 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		"AUTH_RATE_LIMIT_WINDOW":         {"AUTH_RATE_LIMIT_WINDOW": "10"},
 		"VIGIL_ENV":                      {"VIGIL_ENV": "staging"},
 		"MEDIA_SUBSCRIBERS_PER_ROOM_BAD": {"MEDIA_MAX_SUBSCRIBERS_PER_ROOM": "-1"},
+		"COMMAND_TTL_DEFAULT":            {"COMMAND_TTL_DEFAULT": "2h"},
+		"COMMAND_TTL_MAX":                {"COMMAND_TTL_MAX": "1500ms"},
+		"MOTION_OPEN_TIMEOUT":            {"MOTION_OPEN_TIMEOUT": "soon"},
 	}
 	for name, override := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,225 @@
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/google/uuid"
+
+	"github.com/vigil-oss/vigil/persistence"
+	"github.com/vigil-oss/vigil/wire"
+)
+
+// heldCommand is a pending command a camera's actor keeps until it ends,
+// with the timer that expires it.
+type heldCommand struct {
+	cmd    persistence.Command
+	expiry *time.Timer
+}
+
+// loadCommands holds the camera's pending commands from Postgres, so that
+// those queued before a restart or a passivation are delivered and those
+// past their time to live are expired (their timers fire at once).
+func (a *deviceActor) loadCommands(ctx actor.Context) error {
+	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	cmds, err := a.cfg.Commands.PendingCommands(c, a.id)
+	if err != nil {
+		return err
+	}
+	for _, cmd := range cmds {
+		a.hold(ctx, cmd)
+	}
+	return nil
+}
+
+// hold keeps cmd and arms its expiry. The timer only sends a message; the
+// actor decides.
+func (a *deviceActor) hold(ctx actor.Context, cmd persistence.Command) {
+	self, root, id := ctx.Self(), ctx.ActorSystem().Root, cmd.ID
+	wait := cmd.ExpiresAt.Sub(a.cfg.Now())
+	a.commands[id] = &heldCommand{cmd: cmd,
+		expiry: time.AfterFunc(wait, func() { root.Send(self, &commandExpired{ID: id}) })}
+}
+
+// release forgets a command that ended.
+func (a *deviceActor) release(id persistence.CommandID) {
+	if h, ok := a.commands[id]; ok {
+		h.expiry.Stop()
+		delete(a.commands, id)
+	}
+}
+
+func (a *deviceActor) stopCommandTimers() {
+	for _, h := range a.commands {
+		h.expiry.Stop()
+	}
+}
+
+// deliverCommand takes a command the API stored and delivers it if the
+// camera's socket is open. A command already held is not delivered twice.
+func (a *deviceActor) deliverCommand(ctx actor.Context, msg *DeliverCommand) {
+	cmd := msg.Command
+	if cmd.TargetDeviceID != a.id || a.device.Role != persistence.RoleCamera {
+		return
+	}
+	if _, held := a.commands[cmd.ID]; held {
+		return
+	}
+	a.hold(ctx, cmd)
+	if a.conn != nil {
+		a.deliver(ctx, a.commands[cmd.ID])
+	}
+}
+
+// deliverHeld delivers every held command, oldest first, to a socket that
+// just opened. Commands already delivered are sent again: the socket they
+// went to may have died before the camera read them, and the camera tells
+// repeats apart by id.
+func (a *deviceActor) deliverHeld(ctx actor.Context) {
+	held := make([]*heldCommand, 0, len(a.commands))
+	for _, h := range a.commands {
+		held = append(held, h)
+	}
+	slices.SortFunc(held, func(x, y *heldCommand) int {
+		return x.cmd.CreatedAt.Compare(y.cmd.CreatedAt)
+	})
+	for _, h := range held {
+		a.deliver(ctx, h)
+	}
+}
+
+// deliver records a queued command as delivered, then sends it to the
+// socket and tells the source. A command that Postgres no longer holds as
+// queued (acked over HTTP, expired) is not sent.
+func (a *deviceActor) deliver(ctx actor.Context, h *heldCommand) {
+	if h.cmd.Status == persistence.CommandQueued {
+		c, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		cmd, changed, err := a.cfg.Commands.MarkDelivered(c, h.cmd.ID, a.cfg.Now().UTC())
+		if err != nil {
+			a.log.Warn("could not record a command delivered", "commandID", h.cmd.ID, "err", err)
+			return
+		}
+		if !changed {
+			a.log.Debug("command no longer queued", "commandID", h.cmd.ID)
+			return
+		}
+		h.cmd = cmd
+		a.notifySource(ctx, cmd)
+	}
+	a.send(ctx, "command:received", wire.CommandData(h.cmd))
+}
+
+// notifySource tells the command's source device that its status changed.
+func (a *deviceActor) notifySource(ctx actor.Context, cmd persistence.Command) {
+	ctx.Send(a.sys.dir.Get(KindDevice, string(cmd.SourceDeviceID)), &CommandStatusChanged{Command: cmd})
+}
+
+// commandStatusChanged tells this device's socket about a command it sent.
+func (a *deviceActor) commandStatusChanged(ctx actor.Context, msg *CommandStatusChanged) {
+	if msg.Command.SourceDeviceID == a.id {
+		a.send(ctx, "command:status", wire.CommandData(msg.Command))
+	}
+}
+
+// commandExpired expires a held command whose time to live passed. The
+// UPDATE is conditional, so an ack that won the race keeps its status.
+func (a *deviceActor) commandExpired(ctx actor.Context, id persistence.CommandID) {
+	if _, held := a.commands[id]; !held {
+		return
+	}
+	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	cmd, changed, err := a.cfg.Commands.Expire(c, id, a.cfg.Now().UTC())
+	if err != nil {
+		a.log.Warn("could not expire a command; retrying", "commandID", id, "err", err)
+		a.commands[id].expiry.Reset(storeTimeout)
+		return
+	}
+	a.release(id)
+	if changed {
+		a.log.Info("command expired", "commandID", id)
+		a.notifySource(ctx, cmd)
+	}
+}
+
+// ackCommand records this device's answer to a command and tells the
+// source. Repeating the same answer is harmless and changes nothing.
+func (a *deviceActor) ackCommand(ctx actor.Context, msg *AckCommand) any {
+	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	now := a.cfg.Now().UTC()
+	cmd, changed, err := a.cfg.Commands.Complete(c, msg.CommandID, a.id, msg.Status, msg.Reason, now)
+	if err != nil {
+		a.log.Warn("could not record a command ack", "commandID", msg.CommandID, "err", err)
+		return &RequestFailed{Reason: "ack not stored"}
+	}
+	if changed {
+		a.release(cmd.ID)
+		a.notifySource(ctx, cmd)
+		return &CommandAnswer{Command: cmd, Changed: true}
+	}
+	return a.ackUnchanged(ctx, c, msg)
+}
+
+// ackUnchanged explains an ack that changed nothing.
+func (a *deviceActor) ackUnchanged(ctx actor.Context, c context.Context, msg *AckCommand) any {
+	cur, err := a.cfg.Commands.CommandByID(c, msg.CommandID)
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
+		return &Refused{Reason: RefusedNotFound}
+	case err != nil:
+		return &RequestFailed{Reason: "command not loaded"}
+	case cur.UserID != a.device.UserID:
+		return &Refused{Reason: RefusedNotFound}
+	case cur.TargetDeviceID != a.id:
+		return &Refused{Reason: RefusedNotTarget}
+	case cur.Status == msg.Status:
+		return &CommandAnswer{Command: cur}
+	case !cur.Status.Final():
+		// Pending but past its time to live: the timer has not fired yet.
+		a.commandExpired(ctx, cur.ID)
+		return &Refused{Reason: RefusedFinal, Status: persistence.CommandExpired}
+	}
+	return &Refused{Reason: RefusedFinal, Status: cur.Status}
+}
+
+// ackFrame is the websocket form of an ack, command:ack. A refused ack is
+// answered with an error event; an accepted one needs no answer.
+func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) {
+	var f struct {
+		CommandID string `json:"commandId"`
+		Status    string `json:"status"`
+		Reason    string `json:"reason"`
+	}
+	if json.Unmarshal(data, &f) != nil || uuid.Validate(f.CommandID) != nil {
+		a.sendError(ctx, "INVALID_ACK", "command:ack needs commandId (a UUID) and status")
+		return
+	}
+	status := persistence.CommandStatus(f.Status)
+	if status != persistence.CommandAcknowledged && status != persistence.CommandRejected {
+		a.sendError(ctx, "INVALID_ACK", "status must be acknowledged or rejected")
+		return
+	}
+	if len(f.Reason) > MaxReasonBytes {
+		a.sendError(ctx, "INVALID_ACK", "reason is too long")
+		return
+	}
+	res := a.ackCommand(ctx, &AckCommand{CommandID: persistence.CommandID(f.CommandID),
+		Status: status, Reason: f.Reason})
+	switch r := res.(type) {
+	case *Refused:
+		a.sendError(ctx, "ACK_REFUSED", "command "+f.CommandID+": "+string(r.Reason)+
+			" "+string(r.Status))
+	case *RequestFailed:
+		a.sendError(ctx, "ACK_NOT_STORED", "the ack could not be recorded; send it again")
+	}
+}
+
+// MaxReasonBytes bounds the reason a camera gives with its ack.
+const MaxReasonBytes = 500

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vigil-oss/vigil/actors"
+	"github.com/vigil-oss/vigil/persistence"
+	"github.com/vigil-oss/vigil/wire"
+)
+
+// EventStore is what the event history needs from persistence; starts and
+// ends go through the camera's actor.
+type EventStore interface {
+	ListEvents(ctx context.Context, f persistence.EventFilter) ([]persistence.Event, error)
+}
+
+var errNotCamera = newError(fiber.StatusForbidden, "NOT_A_CAMERA",
+	"only a camera reports motion")
+
+func (s *Server) mountEvents() {
+	s.app.Post("/events/motion/start", s.requireDevice, s.startMotion)
+	s.app.Post("/events/:eventId/motion/end", s.requireDevice, s.endMotion)
+	s.app.Get("/events", s.sessions.requireUser, s.listEvents)
+}
+
+// startMotion asks the camera's actor to record motion and tell its
+// linked clients; the actor orders the camera's events.
+func (s *Server) startMotion(c *fiber.Ctx) error {
+	var req motionStartRequest
+	if err := parseOptionalBody(c, &req); err != nil {
+		return err
+	}
+	n, err := req.validate(s.now())
+	if err != nil {
+		return err
+	}
+
+	d := deviceOf(c)
+	if d.Role != persistence.RoleCamera {
+		return errNotCamera
+	}
+	res, err := s.actors.Ask(actors.KindDevice, string(d.ID), &actors.StartMotion{Event: n},
+		s.actorTimeout)
+	return s.motionAnswer(c, res, err, fiber.StatusCreated)
+}
+
+// endMotion asks the camera's actor to close one of its events. Ending an
+// event twice answers it again, unchanged.
+func (s *Server) endMotion(c *fiber.Ctx) error {
+	id, err := parseUUID("eventId", c.Params("eventId"))
+	if err != nil {
+		return err
+	}
+	var req motionEndRequest
+	if err := parseOptionalBody(c, &req); err != nil {
+		return err
+	}
+	end, err := req.validate(s.now())
+	if err != nil {
+		return err
+	}
+
+	d := deviceOf(c)
+	if d.Role != persistence.RoleCamera {
+		return errNotCamera
+	}
+	res, err := s.actors.Ask(actors.KindDevice, string(d.ID),
+		&actors.EndMotion{EventID: persistence.EventID(id), End: end}, s.actorTimeout)
+	return s.motionAnswer(c, res, err, fiber.StatusOK)
+}
+
+// motionAnswer answers an actor's reply; created is the status of a new
+// event, a repeat is 200.
+func (s *Server) motionAnswer(c *fiber.Ctx, res any, err error, created int) error {
+	switch r := res.(type) {
+	case *actors.MotionAnswer:
+		status := fiber.StatusOK
+		if r.Changed {
+			status = created
+		}
+		return c.Status(status).JSON(fiber.Map{"event": wire.FromEvent(r.Event)})
+	case *actors.Refused:
+		return refusalError(r, "event")
+	}
+	return &Error{Status: fiber.StatusServiceUnavailable, Code: "DEVICE_UNAVAILABLE",
+		Message: "the event could not be recorded; send it again", Err: err}
+}
+
+// listEvents answers the user's events newest first, a page at a time.
+func (s *Server) listEvents(c *fiber.Ctx) error {
+	f, err := eventFilterOf(c)
+	if err != nil {
+		return err
+	}
+
+	f.UserID = userOf(c).ID
+	events, err := s.events.ListEvents(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+
+	events, next := nextCursor(events, f.Limit-1, func(e persistence.Event) (time.Time, string) {
+		return e.StartedAt, string(e.ID)
+	})
+	out := make([]wire.Event, len(events))
+	for i, e := range events {
+		out[i] = wire.FromEvent(e)
+	}
+	return c.JSON(fiber.Map{"events": out, "nextCursor": next})
+}
