@@ -181,7 +181,7 @@ func TestCommandForAnOfflineCameraWaitsAndIdempotencyKeyReturnsTheSameCommand(t 
 	if len(list.Commands) != 1 || list.Commands[0].ID != first.ID {
 		t.Fatalf("GET /commands answered %+v", list.Commands)
 	}
-	expectSilence(t, wsCam, 300*time.Millisecond)
+	expectNoEvent(t, wsCam, "command:received", 300*time.Millisecond)
 }
 
 func TestCommandExpiresWhenNobodyAnswersAndLateAcksAreRefused(t *testing.T) {
@@ -202,7 +202,7 @@ func TestCommandExpiresWhenNobodyAnswersAndLateAcksAreRefused(t *testing.T) {
 
 	wsCam := dial(t, base, cam)
 	e.waitOnline(u, cam, true)
-	expectSilence(t, wsCam, 300*time.Millisecond)
+	expectNoEvent(t, wsCam, "command:received", 300*time.Millisecond)
 }
 
 func TestOnlyTheTargetMayAckACommand(t *testing.T) {
@@ -251,7 +251,7 @@ func TestCommandsSurviveARestartBetweenRequestAndDelivery(t *testing.T) {
 	}
 	ackFrame(t, wsCam, got.ID, "acknowledged")
 	expectStatus(t, wsCli, waiting.ID, persistence.CommandAcknowledged)
-	expectSilence(t, wsCam, 300*time.Millisecond)
+	expectNoEvent(t, wsCam, "command:received", 300*time.Millisecond)
 }
 
 func TestConcurrentCommandsFromSeveralClientsAreEachDeliveredOnce(t *testing.T) {
@@ -301,7 +301,7 @@ func TestConcurrentCommandsFromSeveralClientsAreEachDeliveredOnce(t *testing.T) 
 			t.Fatalf("command %s received %d times", id, received[id])
 		}
 	}
-	expectSilence(t, wsCam, 300*time.Millisecond)
+	expectNoEvent(t, wsCam, "command:received", 300*time.Millisecond)
 	waitAllAcknowledged(t, e, u, clients*perClient)
 }
 

@@ -117,6 +117,25 @@ func expectSilence(t *testing.T, ws *fws.Conn, wait time.Duration) {
 	}
 }
 
+// expectNoEvent reads frames for wait and fails if one named event arrives;
+// other events (presence, say) may come and go.
+func expectNoEvent(t *testing.T, ws *fws.Conn, event string, wait time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		f, err := readEvent(t, ws, time.Until(deadline))
+		if err != nil {
+			if !strings.Contains(err.Error(), "timeout") {
+				t.Fatalf("socket failed instead of staying quiet: %v", err)
+			}
+			return
+		}
+		if f.Event == event {
+			t.Fatalf("unexpected %s %s", f.Event, f.Data)
+		}
+	}
+}
+
 // expectClose reads until the server closes the socket and returns the code.
 func expectClose(t *testing.T, ws *fws.Conn, wait time.Duration) int {
 	t.Helper()
