@@ -100,13 +100,16 @@ func (r *Room) expectedTrackCount() int {
 // onPublisherState reports the camera's state; a failed camera is closed
 // at once so its slot and goroutines are released without the owner.
 func (r *Room) onPublisherState(p *peer, s webrtc.PeerConnectionState) {
-	st := peerStateOf(s)
-	if st == 0 || st == PeerClosed {
-		return // PeerClosed is reported by closePeer, exactly once
-	}
-	r.report(p, st)
-	if st == PeerFailed {
+	switch st := peerStateOf(s); st {
+	case 0:
+	case PeerClosed:
+		// The camera closed (DTLS close_notify); closePeer reports it once.
 		r.closePeer(p)
+	case PeerFailed:
+		r.report(p, st)
+		r.closePeer(p)
+	default:
+		r.report(p, st)
 	}
 }
 

@@ -216,16 +216,19 @@ func (r *Room) readViewerRTCP(sender *webrtc.RTPSender) {
 // keyframe request, so its first frame comes soon), and removes a failed
 // viewer.
 func (r *Room) onSubscriberState(s *subscriber, st webrtc.PeerConnectionState) {
-	ps := peerStateOf(st)
-	if ps == 0 || ps == PeerClosed {
-		return
-	}
-	if ps == PeerConnected {
-		r.startForwarding(s)
-	}
-	r.report(s.peer, ps)
-	if ps == PeerFailed {
+	switch ps := peerStateOf(st); ps {
+	case 0:
+	case PeerClosed:
+		// The viewer closed (DTLS close_notify); closePeer reports it once.
 		r.removeSubscriber(s)
+	case PeerFailed:
+		r.report(s.peer, ps)
+		r.removeSubscriber(s)
+	case PeerConnected:
+		r.startForwarding(s)
+		r.report(s.peer, ps)
+	default:
+		r.report(s.peer, ps)
 	}
 }
 
