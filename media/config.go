@@ -24,8 +24,10 @@ const (
 
 	// DefaultKeyframeInterval is the least time between two keyframe
 	// requests sent to a camera: an encoder asked more often spends its
-	// bit rate on keyframes, and viewers joining together share one.
-	DefaultKeyframeInterval = 500 * time.Millisecond
+	// bit rate on keyframes, and viewers joining together share one. It also
+	// bounds a joining viewer's wait: first frame within connect time plus
+	// this plus one frame, which keeps it under the 500 ms aim.
+	DefaultKeyframeInterval = 300 * time.Millisecond
 )
 
 // Config holds the SFU's settings. The first four come from the
