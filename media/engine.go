@@ -87,23 +87,25 @@ func (e *engine) close() error {
 func newMediaEngine() (*webrtc.MediaEngine, error) {
 	me := &webrtc.MediaEngine{}
 	codecs := []struct {
-		params webrtc.RTPCodecParameters
-		kind   webrtc.RTPCodecType
+		pt   webrtc.PayloadType
+		cap  webrtc.RTPCodecCapability
+		kind webrtc.RTPCodecType
 	}{
-		{webrtc.RTPCodecParameters{PayloadType: payloadTypeVP8, RTPCodecCapability: webrtc.RTPCodecCapability{
+		{payloadTypeVP8, webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback,
-		}}, webrtc.RTPCodecTypeVideo},
-		{webrtc.RTPCodecParameters{PayloadType: payloadTypeH264, RTPCodecCapability: webrtc.RTPCodecCapability{
+		}, webrtc.RTPCodecTypeVideo},
+		{payloadTypeH264, webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264Fmtp,
 			RTCPFeedback: videoFeedback,
-		}}, webrtc.RTPCodecTypeVideo},
-		{webrtc.RTPCodecParameters{PayloadType: payloadTypeOpus, RTPCodecCapability: webrtc.RTPCodecCapability{
+		}, webrtc.RTPCodecTypeVideo},
+		{payloadTypeOpus, webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: opusFmtp,
-		}}, webrtc.RTPCodecTypeAudio},
+		}, webrtc.RTPCodecTypeAudio},
 	}
 	for _, c := range codecs {
-		if err := me.RegisterCodec(c.params, c.kind); err != nil {
-			return nil, fmt.Errorf("register codec %s: %w", c.params.MimeType, err)
+		params := webrtc.RTPCodecParameters{PayloadType: c.pt, RTPCodecCapability: c.cap}
+		if err := me.RegisterCodec(params, c.kind); err != nil {
+			return nil, fmt.Errorf("register codec %s: %w", c.cap.MimeType, err)
 		}
 	}
 	return me, nil

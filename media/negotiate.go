@@ -10,8 +10,8 @@ import (
 
 // applyOffer sets a peer's offer as the remote description.
 func applyOffer(pc *webrtc.PeerConnection, offerSDP string) error {
-	err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offerSDP})
-	if err != nil {
+	offer := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offerSDP}
+	if err := pc.SetRemoteDescription(offer); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidSDP, err)
 	}
 	return nil
@@ -21,7 +21,9 @@ func applyOffer(pc *webrtc.PeerConnection, offerSDP string) error {
 // the answer carries every server candidate: plain WHIP and WHEP clients
 // take no trickled candidates from the server. The wait is bounded by
 // gatherTimeout and ctx; on timeout the candidates gathered so far go out.
-func answer(ctx context.Context, pc *webrtc.PeerConnection, gatherTimeout time.Duration) (string, error) {
+func answer(ctx context.Context, pc *webrtc.PeerConnection,
+	gatherTimeout time.Duration,
+) (string, error) {
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return "", fmt.Errorf("%w: create answer: %w", ErrInvalidSDP, err)

@@ -86,7 +86,8 @@ func offerOf(t testing.TB, pc *webrtc.PeerConnection) string {
 // setAnswer applies the SFU's answer.
 func setAnswer(t testing.TB, pc *webrtc.PeerConnection, sdp string) {
 	t.Helper()
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+	ans := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}
+	if err := pc.SetRemoteDescription(ans); err != nil {
 		t.Fatal(err)
 	}
 }
