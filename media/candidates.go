@@ -1,0 +1,95 @@
+package media
+
+import (
+	"fmt"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// maxEarlyCandidates bounds the candidates one peer may trickle before its
+// offer is applied. A browser gathers a handful per interface; the bound
+// keeps a misbehaving client from growing the room's memory.
+const maxEarlyCandidates = 32
+
+// peerKey names a peer before its peer connection exists.
+type peerKey struct {
+	role     Role
+	viewerID string
+}
+
+// AddPublisherCandidate applies a candidate trickled by the camera. One
+// that arrives before Publish is kept and applied when the offer is.
+func (r *Room) AddPublisherCandidate(c webrtc.ICECandidateInit) error {
+	return r.addCandidate(peerKey{role: RolePublisher}, c)
+}
+
+// AddSubscriberCandidate applies a candidate trickled by a viewer. One
+// that arrives before its Subscribe is kept and applied when the offer is.
+func (r *Room) AddSubscriberCandidate(viewerID string, c webrtc.ICECandidateInit) error {
+	return r.addCandidate(peerKey{role: RoleSubscriber, viewerID: viewerID}, c)
+}
+
+// addCandidate applies c to the peer, or keeps it until the peer's offer.
+func (r *Room) addCandidate(key peerKey, c webrtc.ICECandidateInit) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: room %q", ErrRoomClosed, r.id)
+	}
+	p := r.peerLocked(key)
+	if p == nil || !p.remoteSet {
+		defer r.mu.Unlock()
+		return r.keepCandidateLocked(key, c)
+	}
+	r.mu.Unlock()
+	if err := p.pc.AddICECandidate(c); err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrInvalidCandidate, c.Candidate, err)
+	}
+	return nil
+}
+
+// peerLocked finds the peer a key names, if it exists.
+func (r *Room) peerLocked(key peerKey) *peer {
+	if key.role == RolePublisher {
+		return r.pub
+	}
+	if s := r.subs[key.viewerID]; s != nil {
+		return s.peer
+	}
+	return nil
+}
+
+// keepCandidateLocked stores an early candidate within the bounds: per
+// peer, and no more waiting peers than the room could hold.
+func (r *Room) keepCandidateLocked(key peerKey, c webrtc.ICECandidateInit) error {
+	list, known := r.early[key]
+	switch {
+	case len(list) >= maxEarlyCandidates:
+		return fmt.Errorf("%w: %d for one peer", ErrTooManyCandidates, len(list))
+	case !known && len(r.early) > r.sfu.cfg.MaxSubscribersPerRoom:
+		return fmt.Errorf("%w: %d peers waiting for their offer", ErrTooManyCandidates, len(r.early))
+	}
+	r.early[key] = append(list, c)
+	return nil
+}
+
+// markRemoteSet records that a peer's offer is applied and hands back the
+// candidates that arrived before it.
+func (r *Room) markRemoteSet(key peerKey, p *peer) []webrtc.ICECandidateInit {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p.remoteSet = true
+	list := r.early[key]
+	delete(r.early, key)
+	return list
+}
+
+// applyEarly applies candidates kept before the offer. A bad one is logged
+// and skipped: the others may still connect the peer.
+func (r *Room) applyEarly(p *peer, list []webrtc.ICECandidateInit) {
+	for _, c := range list {
+		if err := p.pc.AddICECandidate(c); err != nil {
+			r.log.Debug("early candidate rejected", "role", p.role.String(), "err", err)
+		}
+	}
+}
