@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"time"
@@ -116,6 +118,9 @@ func serve(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	go sweepSessions(ctx, log, persistence.NewAccounts(pool))
+	if cfg.DebugAddr != "" {
+		go serveDebug(log, cfg.DebugAddr)
+	}
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- srv.Serve(ln) }()
 	log.Info("vigil serving", "addr", ln.Addr().String(), "baseURL", cfg.BaseURL.Redacted(),
@@ -176,5 +181,19 @@ func sweepSessions(ctx context.Context, log *slog.Logger, acc *persistence.Accou
 		if n > 0 {
 			log.Info("deleted expired sessions", "count", n)
 		}
+	}
+}
+
+// serveDebug serves net/http/pprof's profiles, for measuring a running
+// server. It is off unless VIGIL_DEBUG_ADDR is set.
+func serveDebug(log *slog.Logger, addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("serving profiles", "addr", addr)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Warn("profile server stopped", "err", err)
 	}
 }

@@ -43,7 +43,10 @@ const minAdminPasswordLength = 12
 type Config struct {
 	Env      Env
 	LogLevel string
-	Port     int
+	// DebugAddr, when set, serves Go's pprof profiles on that address; keep
+	// it on loopback.
+	DebugAddr string
+	Port      int
 
 	DatabaseURL string
 	// AutoMigrate applies pending migrations when serving starts; meant for
@@ -124,9 +127,10 @@ func Load(envFile string) (*Config, error) {
 func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r := reader{lookup: lookup}
 	c := &Config{
-		Env:      Env(r.str("VIGIL_ENV", string(EnvProduction))),
-		LogLevel: r.str("LOG_LEVEL", "info"),
-		Port:     r.int("PORT", 3000),
+		Env:       Env(r.str("VIGIL_ENV", string(EnvProduction))),
+		LogLevel:  r.str("LOG_LEVEL", "info"),
+		DebugAddr: r.str("VIGIL_DEBUG_ADDR", ""),
+		Port:      r.int("PORT", 3000),
 
 		DatabaseURL: r.str("DATABASE_URL", ""),
 		AutoMigrate: r.bool("VIGIL_AUTO_MIGRATE", false),
