@@ -10,8 +10,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
 
+	"github.com/vigil-oss/vigil/api/wire"
 	"github.com/vigil-oss/vigil/persistence"
-	"github.com/vigil-oss/vigil/wire"
 )
 
 // heldCommand is a pending command a camera's actor keeps until it ends,

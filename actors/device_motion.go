@@ -7,8 +7,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/vigil-oss/vigil/api/wire"
 	"github.com/vigil-oss/vigil/persistence"
-	"github.com/vigil-oss/vigil/wire"
 )
 
 // ReasonCameraOffline is the end reason of events Vigil closed because

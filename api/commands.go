@@ -9,8 +9,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/vigil-oss/vigil/actors"
+	"github.com/vigil-oss/vigil/api/wire"
 	"github.com/vigil-oss/vigil/persistence"
-	"github.com/vigil-oss/vigil/wire"
 )
 
 // CommandStore is what the command routes need from persistence.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-oss/vigil/api/wire"
 	"github.com/vigil-oss/vigil/persistence"
-	"github.com/vigil-oss/vigil/wire"
 )
 
 // commandSetup is a user with a camera and a linked client.

@@ -12,8 +12,8 @@ import (
 	fws "github.com/fasthttp/websocket"
 
 	"github.com/vigil-oss/vigil/actors"
+	"github.com/vigil-oss/vigil/api/wire"
 	"github.com/vigil-oss/vigil/persistence"
-	"github.com/vigil-oss/vigil/wire"
 )
 
 type eventAnswer struct {
