@@ -80,7 +80,7 @@ func (a *deviceActor) Receive(ctx actor.Context) {
 	case *AnnouncePresence:
 		a.announce(ctx, msg.LinkID)
 	case *LinkRemoved:
-		delete(a.links, msg.LinkID)
+		a.linkRemoved(ctx, msg.LinkID)
 	case *PeerPresenceChanged:
 		a.peerPresence(ctx, msg)
 	case *DeliverEvent:

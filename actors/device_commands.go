@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
@@ -44,6 +46,56 @@ func (a *deviceActor) hold(ctx actor.Context, cmd persistence.Command) {
 	wait := cmd.ExpiresAt.Sub(a.cfg.Now())
 	a.commands[id] = &heldCommand{cmd: cmd,
 		expiry: time.AfterFunc(wait, func() { root.Send(self, &commandExpired{ID: id}) })}
+}
+
+// linkRemoved forgets a link. A camera expires the commands it holds from
+// the client at the other end: a viewer that lost its link must not make a
+// queued siren ring later.
+func (a *deviceActor) linkRemoved(ctx actor.Context, id persistence.LinkID) {
+	peer, ok := a.links[id]
+	if !ok {
+		return
+	}
+	delete(a.links, id)
+	if a.linkedTo(peer) {
+		return
+	}
+	for cmdID, h := range a.commands {
+		if h.cmd.SourceDeviceID == peer {
+			a.withdraw(ctx, cmdID)
+		}
+	}
+}
+
+// ReasonUnlinked is the reason of a command withdrawn because its source
+// and target are no longer linked.
+const ReasonUnlinked = "unlinked"
+
+// withdraw expires a held command early. A failure leaves it held; its own
+// expiry still ends it.
+func (a *deviceActor) withdraw(ctx actor.Context, id persistence.CommandID) {
+	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	cmd, changed, err := a.cfg.Commands.Withdraw(c, id, a.cfg.Now().UTC(), ReasonUnlinked)
+	if err != nil {
+		a.log.Warn("could not withdraw a command", "commandID", id, "err", err)
+		return
+	}
+	a.release(id)
+	if changed {
+		a.log.Info("command withdrawn: its source was unlinked", "commandID", id)
+		a.notifySource(ctx, cmd)
+	}
+}
+
+// linkedTo reports whether any link joins this device to peer.
+func (a *deviceActor) linkedTo(peer persistence.DeviceID) bool {
+	for _, p := range a.links {
+		if p == peer {
+			return true
+		}
+	}
+	return false
 }
 
 // release forgets a command that ended.
@@ -197,7 +249,7 @@ func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) {
 		Status    string `json:"status"`
 		Reason    string `json:"reason"`
 	}
-	if json.Unmarshal(data, &f) != nil || uuid.Validate(f.CommandID) != nil {
+	if json.Unmarshal(data, &f) != nil || uuid.Validate(f.CommandID) != nil || len(f.CommandID) != 36 {
 		a.sendError(ctx, "INVALID_ACK", "command:ack needs commandId (a UUID) and status")
 		return
 	}
@@ -206,16 +258,19 @@ func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) {
 		a.sendError(ctx, "INVALID_ACK", "status must be acknowledged or rejected")
 		return
 	}
-	if len(f.Reason) > MaxReasonBytes {
-		a.sendError(ctx, "INVALID_ACK", "reason is too long")
+	if len(f.Reason) > MaxReasonBytes || !cleanText(f.Reason) {
+		a.sendError(ctx, "INVALID_ACK", "reason is too long or holds control characters")
 		return
 	}
 	res := a.ackCommand(ctx, &AckCommand{CommandID: persistence.CommandID(f.CommandID),
 		Status: status, Reason: f.Reason})
 	switch r := res.(type) {
 	case *Refused:
-		a.sendError(ctx, "ACK_REFUSED", "command "+f.CommandID+": "+string(r.Reason)+
-			" "+string(r.Status))
+		msg := "command " + f.CommandID + ": " + string(r.Reason)
+		if r.Status != "" {
+			msg += " (status " + string(r.Status) + ")"
+		}
+		a.sendError(ctx, "ACK_REFUSED", msg)
 	case *RequestFailed:
 		a.sendError(ctx, "ACK_NOT_STORED", "the ack could not be recorded; send it again")
 	}
@@ -223,3 +278,17 @@ func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) {
 
 // MaxReasonBytes bounds the reason a camera gives with its ack.
 const MaxReasonBytes = 500
+
+// cleanText reports whether s is valid UTF-8 without control characters,
+// which Postgres refuses (NUL) or nothing should store.
+func cleanText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}

@@ -49,6 +49,8 @@ type CommandStore interface {
 	Complete(ctx context.Context, id persistence.CommandID, target persistence.DeviceID,
 		status persistence.CommandStatus, reason string, at time.Time) (persistence.Command, bool, error)
 	Expire(ctx context.Context, id persistence.CommandID, at time.Time) (persistence.Command, bool, error)
+	Withdraw(ctx context.Context, id persistence.CommandID, at time.Time,
+		reason string) (persistence.Command, bool, error)
 	CommandByID(ctx context.Context, id persistence.CommandID) (persistence.Command, error)
 	CamerasWithWork(ctx context.Context) ([]persistence.DeviceID, error)
 }

@@ -135,7 +135,9 @@ func (r fieldRule) check(name string, value json.RawMessage) error {
 		if json.Unmarshal(value, &n) != nil || math.IsNaN(n) || n < r.min || n > r.max {
 			return invalidPayload("%s must be a number %g..%g", name, r.min, r.max)
 		}
-		if r.kind == kindInteger && n != math.Trunc(n) {
+		// The literal itself must be whole: a camera parsing "5.0" as an
+		// integer fails.
+		if r.kind == kindInteger && (n != math.Trunc(n) || strings.ContainsAny(string(value), ".eE")) {
 			return invalidPayload("%s must be a whole number %g..%g", name, r.min, r.max)
 		}
 	case kindEnum:

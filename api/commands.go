@@ -49,12 +49,15 @@ func (s *Server) createCommand(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	linked, err := s.devices.Linked(c.UserContext(), n.TargetDeviceID, source.ID)
-	if err != nil {
+	link, err := s.devices.LinkStateOf(c.UserContext(), n.TargetDeviceID, source.ID)
+	switch {
+	case err != nil:
 		return err
-	}
-	if !linked {
+	case !link.Linked:
 		return errNotLinked
+	case link.CameraDisabled:
+		return newError(fiber.StatusConflict, "DEVICE_DISABLED",
+			"the camera is disabled: it cannot receive commands")
 	}
 
 	now := s.now().UTC()

@@ -48,13 +48,16 @@ func (r *commandRequest) validate(ttlDefault, ttlMax time.Duration) (persistence
 	}
 	ttl := ttlDefault
 	if r.TTLSeconds != nil {
-		ttl = time.Duration(*r.TTLSeconds) * time.Second
-		if *r.TTLSeconds < 1 || ttl > ttlMax {
+		// Compare seconds before converting: a huge count would overflow the
+		// Duration and wrap past the check.
+		if *r.TTLSeconds < 1 || int64(*r.TTLSeconds) > int64(ttlMax/time.Second) {
 			return n, 0, badRequest("INVALID_TTL",
 				fmt.Sprintf("ttlSeconds must be a whole number 1..%d", int(ttlMax.Seconds())))
 		}
+		ttl = time.Duration(*r.TTLSeconds) * time.Second
 	}
-	if k := r.IdempotencyKey; k != nil && (*k == "" || len(*k) > maxIdempotencyKeyLength) {
+	if k := r.IdempotencyKey; k != nil && (*k == "" || len(*k) > maxIdempotencyKeyLength ||
+		!isCleanText(*k)) {
 		return n, 0, badRequest("INVALID_IDEMPOTENCY_KEY",
 			fmt.Sprintf("idempotencyKey must be 1..%d bytes", maxIdempotencyKeyLength))
 	}
@@ -74,6 +77,9 @@ func (r *ackRequest) validate() (persistence.CommandStatus, error) {
 	if len(r.Reason) > maxReasonBytes {
 		return "", badRequest("INVALID_REASON",
 			fmt.Sprintf("reason is longer than %d bytes", maxReasonBytes))
+	}
+	if !isCleanText(r.Reason) {
+		return "", badRequest("INVALID_REASON", "reason holds control characters")
 	}
 	return st, nil
 }

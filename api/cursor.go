@@ -36,7 +36,7 @@ func decodeCursor(raw string) (*persistence.Keyset, error) {
 	}
 	at, id, ok := strings.Cut(string(b), "|")
 	t, terr := time.Parse(time.RFC3339Nano, at)
-	if !ok || terr != nil || uuid.Validate(id) != nil {
+	if !ok || terr != nil || uuid.Validate(id) != nil || len(id) != 36 {
 		return nil, errBadCursor
 	}
 	return &persistence.Keyset{At: t, ID: id}, nil

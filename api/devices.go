@@ -33,7 +33,7 @@ type DeviceStore interface {
 	ListLinks(ctx context.Context, userID persistence.UserID) ([]persistence.Link, error)
 	DeleteLink(ctx context.Context, userID persistence.UserID,
 		id persistence.LinkID) (persistence.Link, error)
-	Linked(ctx context.Context, camera, client persistence.DeviceID) (bool, error)
+	LinkStateOf(ctx context.Context, camera, client persistence.DeviceID) (persistence.LinkState, error)
 }
 
 var (

@@ -209,7 +209,13 @@ func validateMetadata(raw json.RawMessage) (json.RawMessage, error) {
 	if problem := checkJSONValue(v, 0); problem != "" {
 		return nil, badRequest("INVALID_METADATA", "metadata "+problem)
 	}
-	return raw, nil
+	// Written out again, the object loses what Postgres's jsonb refuses but
+	// Go's decoder tolerates, such as a lone UTF-16 surrogate escape.
+	clean, err := json.Marshal(v)
+	if err != nil {
+		return nil, badRequest("INVALID_METADATA", "metadata must be a JSON object")
+	}
+	return clean, nil
 }
 
 // Bounds on what metadata may hold. Postgres's jsonb writes numbers out in

@@ -91,7 +91,7 @@ func classify(err error) *Error {
 	case persistence.IsInvalidValue(err):
 		return &Error{Status: fiber.StatusBadRequest, Code: "INVALID_VALUE",
 			Message: "a field holds a NUL byte, bytes that are not UTF-8, or a number out of range",
-			Err: err}
+			Err:     err}
 	case persistence.IsUnavailable(err):
 		return &Error{Status: fiber.StatusServiceUnavailable, Code: "DATABASE_UNAVAILABLE",
 			Message: "the database is not reachable; try again shortly", Err: err}

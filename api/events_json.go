@@ -56,9 +56,10 @@ func (r *motionStartRequest) validate(now time.Time) (persistence.NewEvent, erro
 	if err != nil {
 		return n, err
 	}
-	if k := r.ClientEventID; k != nil && (*k == "" || len(*k) > maxClientEventIDLength) {
+	if k := r.ClientEventID; k != nil && (*k == "" || len(*k) > maxClientEventIDLength ||
+		!isCleanText(*k)) {
 		return n, badRequest("INVALID_CLIENT_EVENT_ID",
-			fmt.Sprintf("clientEventId must be 1..%d bytes", maxClientEventIDLength))
+			fmt.Sprintf("clientEventId must be 1..%d bytes of text", maxClientEventIDLength))
 	}
 	n = persistence.NewEvent{StartedAt: at, Score: r.Score, Metadata: meta}
 	if r.ClientEventID != nil {
@@ -109,6 +110,9 @@ func eventFilterOf(c *fiber.Ctx) (persistence.EventFilter, error) {
 	}
 	if f.To, err = queryTime(c, "to"); err != nil {
 		return f, err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
+		return f, badRequest("INVALID_TIME", "from must not be later than to")
 	}
 	st := persistence.EventStatus(c.Query("status"))
 	if st != "" && st != persistence.EventOpen && st != persistence.EventClosed {

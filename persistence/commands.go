@@ -199,6 +199,16 @@ func (s *Commands) Expire(ctx context.Context, id CommandID, at time.Time) (Comm
 		RETURNING `+commandColumns, at)
 }
 
+// Withdraw moves a pending command to expired before its time, with a
+// reason: its source lost the link that allowed it.
+func (s *Commands) Withdraw(ctx context.Context, id CommandID, at time.Time,
+	reason string) (Command, bool, error) {
+	return s.transition(ctx, id, `UPDATE commands AS c
+		SET status = 'expired', completed_at = $2, updated_at = $2, reason = $3
+		WHERE c.id = $1 AND c.status IN ('queued', 'delivered')
+		RETURNING `+commandColumns, at, reason)
+}
+
 // PendingCommands returns the commands waiting on target, oldest first.
 func (s *Commands) PendingCommands(ctx context.Context, target DeviceID) ([]Command, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+commandColumns+` FROM commands c

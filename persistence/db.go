@@ -115,8 +115,9 @@ func IsInvalidValue(err error) bool {
 	}
 	switch pgErr.Code {
 	// character_not_in_repertoire, untranslatable_character,
-	// numeric_value_out_of_range.
-	case "22021", "22P05", "22003":
+	// numeric_value_out_of_range, invalid_text_representation (a malformed
+	// uuid or json literal).
+	case "22021", "22P05", "22003", "22P02":
 		return true
 	}
 	return false

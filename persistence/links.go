@@ -128,13 +128,23 @@ func (s *Devices) LinkByID(ctx context.Context, id LinkID) (Link, error) {
 	return l, nil
 }
 
-// Linked reports whether camera and client are linked.
-func (s *Devices) Linked(ctx context.Context, camera, client DeviceID) (bool, error) {
-	var linked bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM device_links
-		WHERE camera_device_id = $1 AND client_device_id = $2)`, camera, client).Scan(&linked)
+// LinkState is what a command needs to know of a camera-client pair.
+type LinkState struct {
+	Linked         bool
+	CameraDisabled bool
+}
+
+// LinkStateOf reports whether camera and client are linked and whether
+// the camera is disabled.
+func (s *Devices) LinkStateOf(ctx context.Context, camera, client DeviceID) (LinkState, error) {
+	var st LinkState
+	err := s.pool.QueryRow(ctx, `SELECT
+			EXISTS (SELECT 1 FROM device_links
+				WHERE camera_device_id = $1 AND client_device_id = $2),
+			EXISTS (SELECT 1 FROM devices WHERE id = $1 AND status = 'disabled')`,
+		camera, client).Scan(&st.Linked, &st.CameraDisabled)
 	if err != nil {
-		return false, fmt.Errorf("link of %s to %s: %w", camera, client, err)
+		return st, fmt.Errorf("link of %s to %s: %w", camera, client, err)
 	}
-	return linked, nil
+	return st, nil
 }
