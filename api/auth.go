@@ -203,13 +203,13 @@ func (a *accounts) upgradeHash(c *fiber.Ctx, id persistence.UserID, password str
 	a.log.Info("upgraded legacy password hash", "userID", id)
 }
 
+// signOut revokes the request's session, if it carries one, and clears the
+// cookies either way: Better Auth answers success even without a session.
 func (a *accounts) signOut(c *fiber.Ctx) error {
-	token, _ := a.sessions.tokenOf(c)
-	if token == "" {
-		return badRequest("FAILED_TO_GET_SESSION", "no session to sign out of")
-	}
-	if err := a.store.DeleteSession(c.UserContext(), token); err != nil {
-		return err
+	if token, _ := a.sessions.tokenOf(c); token != "" {
+		if err := a.store.DeleteSession(c.UserContext(), token); err != nil {
+			return err
+		}
 	}
 	a.sessions.clearCookies(c)
 	return c.JSON(fiber.Map{"success": true})

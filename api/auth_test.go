@@ -42,13 +42,7 @@ func TestSignUpSignInGetSessionSignOut(t *testing.T) {
 	if !out["success"] {
 		t.Fatalf("sign-out answered %v", out)
 	}
-	cleared := false
-	for _, c := range resp.Cookies() {
-		cleared = cleared || (c.Name == betterauth.SessionCookie && c.Value == "")
-	}
-	if !cleared {
-		t.Fatalf("sign-out did not clear the cookie: %v", resp.Header.Values("Set-Cookie"))
-	}
+	expectClearedCookies(t, resp)
 	expectNoSession(t, e.do("GET", "/api/auth/get-session", nil, "Cookie", cookie))
 
 	// The first session, from sign-up, is still live.
@@ -86,6 +80,24 @@ func TestSessionCookieIsBetterAuths(t *testing.T) {
 	if !found {
 		t.Fatal("no session cookie")
 	}
+}
+
+func TestSessionCookieMaxAgeIsTheWholeLifetime(t *testing.T) {
+	// A clock that stands still: whatever the request takes, Better Auth
+	// would answer Max-Age=604800 for a fresh week-long session.
+	frozen := time.Now()
+	e := newTestEnv(t, func(o *Options) { o.Now = func() time.Time { return frozen } })
+	resp := e.do("POST", "/api/auth/sign-up/email",
+		map[string]string{"name": "Max", "email": "max@example.com", "password": "password123"})
+	for _, c := range resp.Cookies() {
+		if c.Name == betterauth.SessionCookie {
+			if c.MaxAge != 604800 {
+				t.Fatalf("Max-Age %d, want 604800", c.MaxAge)
+			}
+			return
+		}
+	}
+	t.Fatalf("no session cookie in %v", resp.Header.Values("Set-Cookie"))
 }
 
 func TestSecureBaseURLUsesSecurePrefixedCookie(t *testing.T) {
@@ -403,9 +415,31 @@ func TestUnknownRouteIsContractError(t *testing.T) {
 	expectError(t, e.do("GET", "/no/such/route", nil), http.StatusNotFound, "NOT_FOUND")
 }
 
-func TestSignOutWithoutSessionIs400(t *testing.T) {
+func TestSignOutWithoutSessionSucceedsAndClearsCookies(t *testing.T) {
 	e := newTestEnv(t)
-	expectError(t, e.do("POST", "/api/auth/sign-out", nil), http.StatusBadRequest, "FAILED_TO_GET_SESSION")
+	resp := e.do("POST", "/api/auth/sign-out", nil)
+	if out := decodeAs[map[string]bool](t, resp, http.StatusOK); !out["success"] {
+		t.Fatalf("sign-out answered %v, want success as Better Auth does", out)
+	}
+	expectClearedCookies(t, resp)
+}
+
+// expectClearedCookies checks that resp deletes every cookie Better Auth
+// clears on sign-out, its cookie cache (session_data) included.
+func expectClearedCookies(t *testing.T, resp *http.Response) {
+	t.Helper()
+	cleared := map[string]bool{}
+	for _, c := range resp.Cookies() {
+		if c.Value == "" && (c.MaxAge < 0 || !c.Expires.IsZero() && c.Expires.Before(time.Now())) {
+			cleared[c.Name] = true
+		}
+	}
+	for _, name := range []string{betterauth.SessionCookie, betterauth.SessionDataCookie,
+		betterauth.DontRememberCookie} {
+		if !cleared[name] {
+			t.Errorf("%s not cleared: %v", name, resp.Header.Values("Set-Cookie"))
+		}
+	}
 }
 
 func TestSignInValidationAnswersBetterAuthsCodes(t *testing.T) {
