@@ -5,8 +5,10 @@
 # exports, and Node 20 with npm on PATH.
 #
 # It builds bin/vigil, creates a throwaway database beside the test one,
-# migrates it, serves Vigil on a free loopback port, runs `node --test`, and
-# on exit stops Vigil and drops the database.
+# migrates it, serves Vigil on a free port that the tests reach on
+# 127.0.0.1, runs `node --test`, and on exit stops Vigil and drops the
+# database. Vigil has no listen-address setting, so for that while it also
+# listens on the machine's other interfaces (with a random secret).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
