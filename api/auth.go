@@ -4,11 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/mail"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -44,10 +40,12 @@ type signUpRequest struct {
 	RememberMe *bool  `json:"rememberMe"`
 }
 
+// signInRequest keeps email and password as pointers: Better Auth tells a
+// missing field (VALIDATION_ERROR) from an empty one.
 type signInRequest struct {
-	Email      string `json:"email"`
-	Password   string `json:"password"`
-	RememberMe *bool  `json:"rememberMe"`
+	Email      *string `json:"email"`
+	Password   *string `json:"password"`
+	RememberMe *bool   `json:"rememberMe"`
 }
 
 // userJSON is a user as Better Auth answers it.
@@ -101,97 +99,6 @@ func toSessionJSON(s persistence.Session) sessionJSON {
 		IPAddress: s.IPAddress, UserAgent: s.UserAgent}
 }
 
-// validate checks a sign-up and normalises its email. Error codes are
-// Better Auth's.
-func (r *signUpRequest) validate() error {
-	r.Name = strings.TrimSpace(r.Name)
-	switch {
-	case !hasVisibleRune(r.Name):
-		return badRequest("INVALID_NAME", "name is required")
-	case !isCleanText(r.Name):
-		return badRequest("INVALID_NAME", "name holds control characters or invalid UTF-8")
-	case utf8.RuneCountInString(r.Name) > maxNameLength:
-		return badRequest("INVALID_NAME", fmt.Sprintf("name is longer than %d characters", maxNameLength))
-	}
-	email, err := normalizeEmail(r.Email)
-	if err != nil {
-		return err
-	}
-	r.Email = email
-	return validatePassword(r.Password)
-}
-
-func normalizeEmail(raw string) (string, error) {
-	email := strings.ToLower(strings.TrimSpace(raw))
-	if email == "" || len(email) > maxEmailLength {
-		return "", badRequest("INVALID_EMAIL", "email is missing or too long")
-	}
-	addr, err := mail.ParseAddress(email)
-	local, domain, _ := strings.Cut(email, "@")
-	if err != nil || addr.Address != email || len(local) > maxLocalPartLength ||
-		!strings.Contains(domain, ".") || strings.HasPrefix(domain, "[") {
-		return "", badRequest("INVALID_EMAIL", "email is not a valid address")
-	}
-	return email, nil
-}
-
-// isCleanText reports whether s is valid UTF-8 without control characters:
-// Postgres refuses NUL in text, and nothing else of that kind belongs in a
-// name.
-func isCleanText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
-}
-
-// hasVisibleRune reports whether s shows anything: a name of zero-width
-// spaces is no name.
-func hasVisibleRune(s string) bool {
-	for _, r := range s {
-		if unicode.IsGraphic(r) && !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
-			return true
-		}
-	}
-	return false
-}
-
-// cleanHeaderText keeps what can be stored of a header value the client
-// chose, such as User-Agent: valid UTF-8 without control characters, cut
-// to max bytes.
-func cleanHeaderText(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, ""))
-	for len(s) > max {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
-	}
-	return s
-}
-
-func validatePassword(p string) error {
-	// Better Auth counts JavaScript string length; runes are the closest
-	// measure that does not depend on UTF-16.
-	switch n := utf8.RuneCountInString(p); {
-	case n < betterauth.MinPasswordLength:
-		return badRequest("PASSWORD_TOO_SHORT",
-			fmt.Sprintf("password must be at least %d characters", betterauth.MinPasswordLength))
-	case n > betterauth.MaxPasswordLength:
-		return badRequest("PASSWORD_TOO_LONG",
-			fmt.Sprintf("password must be at most %d characters", betterauth.MaxPasswordLength))
-	}
-	return nil
-}
-
 func (a *accounts) newSession(c *fiber.Ctx, rememberMe bool) persistence.NewSession {
 	lifetime := a.sessions.lifetime
 	if !rememberMe {
@@ -207,7 +114,7 @@ func (a *accounts) newSession(c *fiber.Ctx, rememberMe bool) persistence.NewSess
 
 func (a *accounts) signUp(c *fiber.Ctx) error {
 	var req signUpRequest
-	if err := parseBody(c, &req); err != nil {
+	if err := parseAuthBody(c, &req); err != nil {
 		return err
 	}
 	if err := req.validate(); err != nil {
@@ -222,8 +129,8 @@ func (a *accounts) signUp(c *fiber.Ctx) error {
 	remember := req.RememberMe == nil || *req.RememberMe
 	user, sess, err := a.store.CreateUser(ctx, req.Name, req.Email, hash, a.newSession(c, remember))
 	if errors.Is(err, persistence.ErrConflict) {
-		return newError(fiber.StatusUnprocessableEntity, "USER_ALREADY_EXISTS",
-			"a user with this email already exists")
+		return newError(fiber.StatusUnprocessableEntity, codeUserExists,
+			"a user with this email already exists; use another email")
 	}
 	if err != nil {
 		return err
@@ -234,32 +141,32 @@ func (a *accounts) signUp(c *fiber.Ctx) error {
 	return c.JSON(signUpResponse{Token: sess.Token, User: toUserJSON(user)})
 }
 
-var errInvalidCredentials = newError(fiber.StatusUnauthorized, "INVALID_EMAIL_OR_PASSWORD",
+var errInvalidCredentials = newError(fiber.StatusUnauthorized, codeBadCredentials,
 	"invalid email or password")
 
 func (a *accounts) signIn(c *fiber.Ctx) error {
 	var req signInRequest
-	if err := parseBody(c, &req); err != nil {
+	if err := parseAuthBody(c, &req); err != nil {
 		return err
 	}
-	email, err := normalizeEmail(req.Email)
+	email, password, err := req.validate()
 	if err != nil {
 		return err
 	}
-	if req.Password == "" || len(req.Password) > 4*betterauth.MaxPasswordLength {
+	if password == "" {
 		return errInvalidCredentials
 	}
 
 	ctx := c.UserContext()
 	user, hash, err := a.store.CredentialByEmail(ctx, email)
 	if errors.Is(err, persistence.ErrNotFound) {
-		_ = a.hasher.Verify(ctx, a.dummyHash, req.Password)
+		_ = a.hasher.Verify(ctx, a.dummyHash, password)
 		return errInvalidCredentials
 	}
 	if err != nil {
 		return err
 	}
-	switch err := a.hasher.Verify(ctx, hash, req.Password); {
+	switch err := a.hasher.Verify(ctx, hash, password); {
 	case errors.Is(err, betterauth.ErrMismatch):
 		return errInvalidCredentials
 	case errors.Is(err, betterauth.ErrMalformedHash):
@@ -269,7 +176,7 @@ func (a *accounts) signIn(c *fiber.Ctx) error {
 		return err
 	}
 	if betterauth.NeedsRehash(hash) {
-		a.upgradeHash(c, user.ID, req.Password)
+		a.upgradeHash(c, user.ID, password)
 	}
 
 	remember := req.RememberMe == nil || *req.RememberMe
@@ -296,13 +203,13 @@ func (a *accounts) upgradeHash(c *fiber.Ctx, id persistence.UserID, password str
 	a.log.Info("upgraded legacy password hash", "userID", id)
 }
 
+// signOut revokes the request's session, if it carries one, and clears the
+// cookies either way: Better Auth answers success even without a session.
 func (a *accounts) signOut(c *fiber.Ctx) error {
-	token, _ := a.sessions.tokenOf(c)
-	if token == "" {
-		return badRequest("FAILED_TO_GET_SESSION", "no session to sign out of")
-	}
-	if err := a.store.DeleteSession(c.UserContext(), token); err != nil {
-		return err
+	if token, _ := a.sessions.tokenOf(c); token != "" {
+		if err := a.store.DeleteSession(c.UserContext(), token); err != nil {
+			return err
+		}
 	}
 	a.sessions.clearCookies(c)
 	return c.JSON(fiber.Map{"success": true})

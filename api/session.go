@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -167,7 +168,9 @@ func (s *sessions) setCookie(c *fiber.Ctx, sess persistence.Session, dontRemembe
 	if dontRemember {
 		ck.SessionOnly = true
 	} else {
-		ck.MaxAge = int(time.Until(sess.ExpiresAt).Seconds())
+		// Rounded up, so a fresh session's cookie says the whole lifetime
+		// (604800 for a week), as Better Auth's does.
+		ck.MaxAge = int(math.Ceil(sess.ExpiresAt.Sub(s.now()).Seconds()))
 	}
 	c.Cookie(ck)
 	if dontRemember {
@@ -180,8 +183,10 @@ func (s *sessions) setCookie(c *fiber.Ctx, sess persistence.Session, dontRemembe
 	c.Set("set-auth-token", betterauth.SignedValue(sess.Token, s.secret))
 }
 
+// clearCookies deletes the cookies Better Auth clears on sign-out.
 func (s *sessions) clearCookies(c *fiber.Ctx) {
-	for _, name := range []string{s.cookieName(), s.dontRememberName()} {
+	for _, name := range []string{s.cookieName(), s.dontRememberName(),
+		betterauth.CookieName(betterauth.SessionDataCookie, s.secure)} {
 		c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true,
 			Secure: s.secure, SameSite: fiber.CookieSameSiteLaxMode,
 			Expires: fasthttp.CookieExpireDelete, MaxAge: -1})

@@ -27,3 +27,7 @@ export VIGIL_TEST_STRICT=1
 
 go vet ./...
 go test -race -count=1 -timeout 15m ./...
+
+# The account layer against the real better-auth npm package (pinned in
+# scripts/compat/package-lock.json, installed on first run).
+scripts/compat.sh

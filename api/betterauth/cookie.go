@@ -14,7 +14,11 @@ import (
 const (
 	SessionCookie      = "better-auth.session_token"
 	DontRememberCookie = "better-auth.dont_remember"
-	securePrefix       = "__Secure-"
+	// SessionDataCookie is Better Auth's cookie cache of the session. Vigil
+	// never sets it, but clears it on sign-out as Better Auth does, so a
+	// browser coming from the TypeScript backend keeps no stale copy.
+	SessionDataCookie = "better-auth.session_data"
+	securePrefix      = "__Secure-"
 )
 
 // CookieName returns name as Better Auth sets it for a base URL that is
