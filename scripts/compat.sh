@@ -57,7 +57,7 @@ secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # Vigil runs in an empty directory so that no .env of the developer's leaks
 # into it; everything it needs comes from the environment below.
 vigil_env=(env -i PATH="$PATH" HOME="$work"
-  VIGIL_ENV=production LOG_LEVEL=warn PORT="$port" DATABASE_URL="$db_url"
+  VIGIL_ENV=production LOG_LEVEL=warn PORT="$port" VIGIL_LISTEN_HOST=127.0.0.1 DATABASE_URL="$db_url"
   BETTER_AUTH_SECRET="$secret" BETTER_AUTH_BASE_URL="$base_url"
   AUTH_RATE_LIMIT_MAX=10000)
 bin=$PWD/bin/vigil

@@ -112,7 +112,7 @@ func serve(ctx context.Context) error {
 	}
 
 	// "tcp" listens on IPv6 and IPv4 alike; Fiber's own default is tcp4.
-	addr := ":" + strconv.Itoa(cfg.Port)
+	addr := net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

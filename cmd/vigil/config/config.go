@@ -47,6 +47,8 @@ type Config struct {
 	// it on loopback.
 	DebugAddr string
 	Port      int
+	// ListenHost is the address to listen on; empty means every interface.
+	ListenHost string
 
 	DatabaseURL string
 	// AutoMigrate applies pending migrations when serving starts; meant for
@@ -127,10 +129,11 @@ func Load(envFile string) (*Config, error) {
 func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r := reader{lookup: lookup}
 	c := &Config{
-		Env:       Env(r.str("VIGIL_ENV", string(EnvProduction))),
-		LogLevel:  r.str("LOG_LEVEL", "info"),
-		DebugAddr: r.str("VIGIL_DEBUG_ADDR", ""),
-		Port:      r.int("PORT", 3000),
+		Env:        Env(r.str("VIGIL_ENV", string(EnvProduction))),
+		LogLevel:   r.str("LOG_LEVEL", "info"),
+		DebugAddr:  r.str("VIGIL_DEBUG_ADDR", ""),
+		Port:       r.int("PORT", 3000),
+		ListenHost: r.str("VIGIL_LISTEN_HOST", ""),
 
 		DatabaseURL: r.str("DATABASE_URL", ""),
 		AutoMigrate: r.bool("VIGIL_AUTO_MIGRATE", false),
