@@ -6,8 +6,6 @@ import (
 	"errors"
 	"slices"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
@@ -258,7 +256,7 @@ func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) {
 		a.sendError(ctx, "INVALID_ACK", "status must be acknowledged or rejected")
 		return
 	}
-	if len(f.Reason) > MaxReasonBytes || !cleanText(f.Reason) {
+	if len(f.Reason) > MaxReasonBytes || !persistence.CleanText(f.Reason) {
 		a.sendError(ctx, "INVALID_ACK", "reason is too long or holds control characters")
 		return
 	}
@@ -278,17 +276,3 @@ func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) {
 
 // MaxReasonBytes bounds the reason a camera gives with its ack.
 const MaxReasonBytes = 500
-
-// cleanText reports whether s is valid UTF-8 without control characters,
-// which Postgres refuses (NUL) or nothing should store.
-func cleanText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/vigil-oss/vigil/api/betterauth"
+	"github.com/vigil-oss/vigil/persistence"
 )
 
 // Error codes of Better Auth 1.7 (BASE_ERROR_CODES, and better-call's
@@ -105,20 +106,8 @@ func normalizeEmail(raw string) (string, bool) {
 	return email, true
 }
 
-// isCleanText reports whether s is valid UTF-8 without control characters:
-// Postgres refuses NUL in text, and nothing else of that kind belongs in a
-// name.
-func isCleanText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
-}
+// isCleanText is persistence.CleanText, named for the checks here.
+func isCleanText(s string) bool { return persistence.CleanText(s) }
 
 // hasVisibleRune reports whether s shows anything: a name of zero-width
 // spaces is no name.
