@@ -177,6 +177,12 @@ type RelaySignal struct {
 	Data  []byte
 }
 
+// ServerStopping tells a stream's actor that the server is shutting down:
+// a streaming session ends (its media dies with the process) and the room
+// closes. A request still waiting survives, as its command does. It
+// answers *Done.
+type ServerStopping struct{}
+
 // Stream reasons for ending, as stream_sessions.end_reason records them.
 const (
 	EndReasonEnded            = "ended"
@@ -185,6 +191,7 @@ const (
 	EndReasonCameraOffline    = "camera_offline"
 	EndReasonRequesterOffline = "requester_offline"
 	EndReasonCameraLeft       = "camera_left"
+	EndReasonServerShutdown   = "server_shutdown"
 )
 
 // streamRequestExpired is a stream actor's own timer: the request may

@@ -321,6 +321,15 @@ func (a *streamActor) requestExpired(ctx actor.Context) {
 	}
 }
 
+// serverStopping ends a streaming session and closes the room.
+func (a *streamActor) serverStopping(ctx actor.Context) {
+	if a.stream.Status == persistence.StreamStreaming {
+		a.end(ctx, EndReasonServerShutdown, "")
+	}
+	a.release()
+	a.respond(ctx, &Done{})
+}
+
 // audience is every device told of the stream's changes: the camera, the
 // requester and the clients that joined.
 func (a *streamActor) audience() []persistence.DeviceID {

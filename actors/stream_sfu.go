@@ -263,12 +263,9 @@ func (a *streamActor) mediaEvent(ctx actor.Context, e *mediaEvent) {
 	}
 }
 
-// session reports the media side of the stream to a participant.
-func (a *streamActor) session(msg *GetSession) any {
-	_, joined := a.joined[msg.DeviceID]
-	if !a.stream.Participant(msg.DeviceID) && !joined {
-		return a.refuse(StreamNotParticipant)
-	}
+// session reports the media side of the stream; the API has checked that
+// the device is the camera or a linked client.
+func (a *streamActor) session(*GetSession) any {
 	rep := &SessionReport{Stream: a.stream, Publishing: a.publishing,
 		PublisherConnected: a.publisherConnected, Viewers: len(a.viewers)}
 	if a.room != nil {

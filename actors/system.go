@@ -180,6 +180,26 @@ func (s *System) RecoverStreams(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
+// StopStreams ends the streaming sessions and closes their rooms, each
+// within timeout, before the SFU closes: protoactor's Shutdown does not
+// stop actors, so their peer connections would otherwise outlive it.
+// It reports how many open sessions it reached.
+func (s *System) StopStreams(ctx context.Context, timeout time.Duration) (int, error) {
+	if s.cfg.Streams == nil {
+		return 0, nil
+	}
+	ids, err := s.cfg.Streams.OpenStreams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if _, err := s.Ask(KindStream, string(id), &ServerStopping{}, timeout); err != nil {
+			s.cfg.Logger.Warn("stream did not stop", "streamID", id, "err", err)
+		}
+	}
+	return len(ids), nil
+}
+
 // Ask sends msg to the actor of kind and id and waits at most timeout for
 // its answer. It is for code outside actors only: an actor that waits on
 // another can deadlock. A message that reached a passivating actor is sent
