@@ -178,9 +178,8 @@ type RelaySignal struct {
 }
 
 // ServerStopping tells a stream's actor that the server is shutting down:
-// a streaming session ends (its media dies with the process) and the room
-// closes. A request still waiting survives, as its command does. It
-// answers *Done.
+// an open session ends (its media and its participants' sockets go with
+// the process) and the room closes. It answers *Done.
 type ServerStopping struct{}
 
 // Stream reasons for ending, as stream_sessions.end_reason records them.

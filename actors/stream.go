@@ -73,6 +73,8 @@ func (a *streamActor) Receive(ctx actor.Context) {
 	case *actor.ReceiveTimeout:
 		a.idle(ctx)
 	case *ResumeWork:
+	case *ServerStopping:
+		a.serverStopping(ctx)
 	case *AnnounceRequest:
 		a.announceRequest(ctx)
 	case *GetStream:
@@ -321,9 +323,9 @@ func (a *streamActor) requestExpired(ctx actor.Context) {
 	}
 }
 
-// serverStopping ends a streaming session and closes the room.
+// serverStopping ends an open session and closes the room.
 func (a *streamActor) serverStopping(ctx actor.Context) {
-	if a.stream.Status == persistence.StreamStreaming {
+	if a.stream.Status != persistence.StreamEnded {
 		a.end(ctx, EndReasonServerShutdown, "")
 	}
 	a.release()

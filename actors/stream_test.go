@@ -99,3 +99,18 @@ func TestStreamRecoveryTimesOutARequestThatExpiredWhileDown(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestStopStreamsEndsOpenSessionsAsServerShutdown(t *testing.T) {
+	sys, streams, s := newStreamFixture(t, time.Now().Add(time.Hour))
+	n, err := sys.StopStreams(context.Background(), time.Second)
+	if err != nil || n != 1 {
+		t.Fatalf("stopped %d streams, err %v", n, err)
+	}
+	got, err := streams.StreamByID(context.Background(), s.ID)
+	if err != nil || got.Status != persistence.StreamEnded || got.EndReason != EndReasonServerShutdown {
+		t.Fatalf("after StopStreams: %+v %v", got, err)
+	}
+	if n, _ := sys.StopStreams(context.Background(), time.Second); n != 0 {
+		t.Fatalf("a second stop found %d open streams", n)
+	}
+}

@@ -180,9 +180,10 @@ func (s *System) RecoverStreams(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
-// StopStreams ends the streaming sessions and closes their rooms, each
-// within timeout, before the SFU closes: protoactor's Shutdown does not
-// stop actors, so their peer connections would otherwise outlive it.
+// StopStreams ends the open sessions (server_shutdown) and closes their
+// rooms, each within timeout. Call it while sockets are still open, so
+// participants hear why, and before the SFU closes: protoactor's Shutdown
+// does not stop actors, so peer connections would otherwise outlive it.
 // It reports how many open sessions it reached.
 func (s *System) StopStreams(ctx context.Context, timeout time.Duration) (int, error) {
 	if s.cfg.Streams == nil {

@@ -136,11 +136,11 @@ func serve(ctx context.Context) error {
 	log.Info("shutting down", "timeout", shutdownTimeout)
 	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		log.Warn("shutdown did not finish cleanly", "err", err)
-	}
 	if _, err := system.StopStreams(shutCtx, streamStopTimeout); err != nil {
 		log.Warn("open streams not stopped", "err", err)
+	}
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("shutdown did not finish cleanly", "err", err)
 	}
 	log.Info("stopped")
 	return nil
