@@ -292,7 +292,8 @@ func (m Media) validateStreams() error {
 	if err != nil || port == "" {
 		return settingError("TURN_EMBEDDED_LISTEN", "must be host:port, e.g. 127.0.0.1:3478")
 	}
-	if ip, err := netip.ParseAddr(host); (err != nil || ip.IsUnspecified()) && !m.TURNEmbeddedRelayIP.IsValid() {
+	ip, err := netip.ParseAddr(host)
+	if (err != nil || ip.IsUnspecified()) && !m.TURNEmbeddedRelayIP.IsValid() {
 		return settingError("TURN_EMBEDDED_RELAY_IP",
 			"is required when TURN_EMBEDDED_LISTEN does not name one IP address")
 	}
