@@ -46,8 +46,15 @@ func TestStreamFlowForwardsCameraToLinkedViewersAndReleasesEverything(t *testing
 		t.Fatalf("subscribe credentials %+v", creds)
 	}
 
+	t0 := time.Now()
 	cam := e.publish(s, p.cam)
+	t1 := time.Now()
 	v1, v2 := e.subscribe(s, p.cli), e.subscribe(s, p.other)
+	t2 := time.Now()
+	v1.waitPackets(t, 0)
+	t.Logf("publish-transport %s, two subscribe-transports %s, first packet %s later",
+		t1.Sub(t0).Round(time.Millisecond), t2.Sub(t1).Round(time.Millisecond),
+		time.Since(t2).Round(time.Millisecond))
 	v1.waitPackets(t, 30)
 	v2.waitPackets(t, 30)
 
