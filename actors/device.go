@@ -40,6 +40,9 @@ type deviceActor struct {
 	// motionClose fires when an offline camera's open events are due to
 	// be closed; nil when none is scheduled.
 	motionClose *time.Timer
+	// streams are the open stream sessions the device is camera or
+	// requester of; they end when it goes offline.
+	streams map[persistence.StreamID]struct{}
 }
 
 func deviceProps(cfg *Config, sys *System) *actor.Props {
@@ -112,6 +115,10 @@ func (a *deviceActor) receiveWork(ctx actor.Context, msg any) {
 		a.linkedMotion(ctx, msg)
 	case *motionOpenExpired:
 		a.motionOpenExpired(ctx)
+	case *StreamOpened:
+		a.streamOpened(msg)
+	case *StreamClosed:
+		delete(a.streams, msg.StreamID)
 	}
 }
 
@@ -124,6 +131,7 @@ func (a *deviceActor) started(ctx actor.Context) {
 	a.links = map[persistence.LinkID]persistence.DeviceID{}
 	a.commands = map[persistence.CommandID]*heldCommand{}
 	a.openEvents = map[persistence.EventID]struct{}{}
+	a.streams = map[persistence.StreamID]struct{}{}
 	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	state, err := a.cfg.Store.LoadDeviceState(c, a.id)
@@ -171,10 +179,12 @@ func (a *deviceActor) restarting(ctx actor.Context) {
 }
 
 // idle passivates the actor when nothing live depends on it: no socket,
-// no fresh heartbeat, no pending command and no open motion to close.
+// no fresh heartbeat, no pending command, no open motion to close and no
+// open stream to tell when it goes offline.
 // Otherwise it waits another idle period.
 func (a *deviceActor) idle(ctx actor.Context) {
-	if a.conn != nil || a.heartbeatFresh() || len(a.commands) > 0 || a.motionClose != nil {
+	if a.conn != nil || a.heartbeatFresh() || len(a.commands) > 0 || a.motionClose != nil ||
+		len(a.streams) > 0 {
 		ctx.SetReceiveTimeout(a.cfg.IdleTimeout)
 		return
 	}

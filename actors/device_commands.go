@@ -212,6 +212,7 @@ func (a *deviceActor) ackCommand(ctx actor.Context, msg *AckCommand) any {
 	if changed {
 		a.release(cmd.ID)
 		a.notifySource(ctx, cmd)
+		a.startStreamAnswered(ctx, cmd)
 		return &CommandAnswer{Command: cmd, Changed: true}
 	}
 	return a.ackUnchanged(ctx, c, msg)

@@ -81,8 +81,8 @@ func (a *deviceActor) tokenChanged(ctx actor.Context, msg *TokenChanged) {
 	a.respond(ctx, a.report())
 }
 
-// frameReceived handles what a device sends on its socket: command:ack is
-// the one inbound event.
+// frameReceived handles what a device sends on its socket: command:ack,
+// and in legacy media mode the webrtc:* signaling relayed to a stream.
 func (a *deviceActor) frameReceived(ctx actor.Context, msg *FrameReceived) {
 	if a.conn == nil || !a.conn.Equal(msg.Conn) {
 		return
@@ -91,6 +91,10 @@ func (a *deviceActor) frameReceived(ctx actor.Context, msg *FrameReceived) {
 	case "command:ack":
 		a.ackFrame(ctx, msg.Data)
 	default:
+		if IsRelayEvent(msg.Event) {
+			a.relayFrame(ctx, msg.Event, msg.Data)
+			return
+		}
 		a.sendError(ctx, "UNKNOWN_EVENT", "unknown event "+msg.Event)
 	}
 }

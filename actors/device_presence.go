@@ -64,6 +64,7 @@ func (a *deviceActor) updatePresence(ctx actor.Context) {
 		a.disarmMotionClose()
 	} else {
 		a.armMotionClose(ctx, a.cfg.MotionOpenTimeout)
+		a.streamsOffline(ctx)
 	}
 	for link := range a.links {
 		a.announce(ctx, link)

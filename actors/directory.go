@@ -14,6 +14,7 @@ type Kind string
 const (
 	KindDevice Kind = "device"
 	KindLink   Kind = "link"
+	KindStream Kind = "stream"
 )
 
 // Supervision of directory actors: a failing actor is restarted in place,
@@ -33,11 +34,8 @@ type Directory struct {
 	props map[Kind]*actor.Props // set at construction, read-only after
 }
 
-func newDirectory(root *actor.RootContext, device, link *actor.Props) *Directory {
-	return &Directory{root: root, props: map[Kind]*actor.Props{
-		KindDevice: device,
-		KindLink:   link,
-	}}
+func newDirectory(root *actor.RootContext, props map[Kind]*actor.Props) *Directory {
+	return &Directory{root: root, props: props}
 }
 
 // Get returns the PID of the actor kind/id, spawning it when none runs.

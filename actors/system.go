@@ -10,6 +10,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/vigil-oss/vigil/media"
 	"github.com/vigil-oss/vigil/persistence"
 )
 
@@ -21,6 +22,10 @@ const (
 	// DefaultHeartbeatTTL keeps a device online after an HTTP heartbeat:
 	// three missed heartbeats at the mobile app's 30 s interval.
 	DefaultHeartbeatTTL = 90 * time.Second
+	// DefaultStreamRequestTimeout is how long a stream request waits for
+	// the camera to accept (STREAM_REQUEST_TIMEOUT): a phone woken by a
+	// push notification needs tens of seconds to start its camera.
+	DefaultStreamRequestTimeout = 60 * time.Second
 	// DefaultMotionOpenTimeout is how long a camera may stay offline with
 	// motion open before Vigil closes its events: long enough to ride out
 	// a phone switching networks.
@@ -65,6 +70,17 @@ type EventStore interface {
 		reason string) ([]persistence.Event, error)
 }
 
+// StreamStore is what stream session actors need from Postgres. Every
+// change is conditional and reports whether it happened.
+type StreamStore interface {
+	StreamByID(ctx context.Context, id persistence.StreamID) (persistence.Stream, error)
+	MarkStreaming(ctx context.Context, id persistence.StreamID,
+		at time.Time) (persistence.Stream, bool, error)
+	EndStream(ctx context.Context, id persistence.StreamID, reason string, by persistence.DeviceID,
+		at time.Time) (persistence.Stream, bool, error)
+	OpenStreams(ctx context.Context) ([]persistence.StreamID, error)
+}
+
 // Config configures the actor system.
 type Config struct {
 	Store    Store
@@ -78,6 +94,12 @@ type Config struct {
 	// MotionOpenTimeout bounds how long an offline camera's motion stays
 	// open; default DefaultMotionOpenTimeout.
 	MotionOpenTimeout time.Duration
+	// Streams stores stream sessions; nil turns stream actors off (every
+	// request to one is refused as not found).
+	Streams StreamStore
+	// SFU is the media plane stream actors open rooms on; nil means there
+	// is none (MEDIA_MODE=legacy or MEDIA_PROVIDER=mock).
+	SFU *media.SFU
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -109,14 +131,18 @@ func New(cfg Config) *System {
 		return protoLog
 	}))
 	s := &System{actors: as, cfg: &cfg}
-	s.dir = newDirectory(as.Root, deviceProps(&cfg, s), linkProps(&cfg, s))
+	s.dir = newDirectory(as.Root, map[Kind]*actor.Props{
+		KindDevice: deviceProps(&cfg, s),
+		KindLink:   linkProps(&cfg, s),
+		KindStream: streamProps(&cfg, s),
+	})
 	return s
 }
 
 // Root is the context from which code outside actors sends and requests.
 func (s *System) Root() *actor.RootContext { return s.actors.Root }
 
-// Directory is the one way to reach device and link actors.
+// Directory is the one way to reach device, link and stream actors.
 func (s *System) Directory() *Directory { return s.dir }
 
 // Shutdown stops the actor system. Sockets should be closed first, so that
@@ -135,6 +161,44 @@ func (s *System) Recover(ctx context.Context) (int, error) {
 	}
 	for _, id := range ids {
 		s.actors.Root.Send(s.dir.Get(KindDevice, string(id)), &ResumeWork{})
+	}
+	return len(ids), nil
+}
+
+// RecoverStreams activates the actors of stream sessions Postgres holds
+// as not ended, so that after a restart an unanswered request times out
+// and participants going offline end their streams.
+func (s *System) RecoverStreams(ctx context.Context) (int, error) {
+	if s.cfg.Streams == nil {
+		return 0, nil
+	}
+	ids, err := s.cfg.Streams.OpenStreams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		s.actors.Root.Send(s.dir.Get(KindStream, string(id)), &ResumeWork{})
+	}
+	return len(ids), nil
+}
+
+// StopStreams ends the open sessions (server_shutdown) and closes their
+// rooms, each within timeout. Call it while sockets are still open, so
+// participants hear why, and before the SFU closes: protoactor's Shutdown
+// does not stop actors, so peer connections would otherwise outlive it.
+// It reports how many open sessions it reached.
+func (s *System) StopStreams(ctx context.Context, timeout time.Duration) (int, error) {
+	if s.cfg.Streams == nil {
+		return 0, nil
+	}
+	ids, err := s.cfg.Streams.OpenStreams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if _, err := s.Ask(KindStream, string(id), &ServerStopping{}, timeout); err != nil {
+			s.cfg.Logger.Warn("stream did not stop", "streamID", id, "err", err)
+		}
 	}
 	return len(ids), nil
 }

@@ -62,7 +62,7 @@ func (s *Server) createCommand(c *fiber.Ctx) error {
 
 	now := s.now().UTC()
 	n.UserID, n.SourceDeviceID, n.CreatedAt, n.ExpiresAt = source.UserID, source.ID, now, now.Add(ttl)
-	cmd, created, err := s.commands.CreateCommand(c.UserContext(), n)
+	cmd, created, err := s.issueCommand(c.UserContext(), n)
 	if errors.Is(err, persistence.ErrIdempotencyReused) {
 		return newError(fiber.StatusConflict, "IDEMPOTENCY_KEY_REUSED",
 			"idempotencyKey already names a command with another target, type or payload")
@@ -70,7 +70,6 @@ func (s *Server) createCommand(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.handOver(cmd, created)
 
 	status := fiber.StatusOK
 	if created {
@@ -79,6 +78,19 @@ func (s *Server) createCommand(c *fiber.Ctx) error {
 			"commandID", cmd.ID, "commandType", cmd.Type)
 	}
 	return c.Status(status).JSON(fiber.Map{"command": wire.FromCommand(cmd)})
+}
+
+// issueCommand is the one way a command reaches a camera: it is stored,
+// then handed to the camera's actor. POST /commands and stream requests
+// (start_stream) both go through it.
+func (s *Server) issueCommand(ctx context.Context, n persistence.NewCommand) (persistence.Command,
+	bool, error) {
+	cmd, created, err := s.commands.CreateCommand(ctx, n)
+	if err != nil {
+		return cmd, created, err
+	}
+	s.handOver(cmd, created)
+	return cmd, created, nil
 }
 
 // handOver tells the source that its command is queued and gives a queued

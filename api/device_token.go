@@ -54,18 +54,24 @@ func (s *Server) requireDevice(c *fiber.Ctx) error {
 // authenticateDevice looks the token up by its hash. Tokens without the
 // prefix or of the wrong length are refused before touching Postgres.
 func (s *Server) authenticateDevice(c *fiber.Ctx, token string) error {
-	if !strings.HasPrefix(token, DeviceTokenPrefix) || len(token) != deviceTokenLength {
-		return errBadDeviceToken
-	}
-	d, err := s.devices.DeviceByTokenHash(c.UserContext(), hashDeviceToken(token))
-	if errors.Is(err, persistence.ErrNotFound) {
-		return errBadDeviceToken
-	}
+	d, err := s.deviceByToken(c, token)
 	if err != nil {
 		return err
 	}
 	c.Locals(deviceLocal, d)
 	return c.Next()
+}
+
+// deviceByToken returns the active device a token belongs to.
+func (s *Server) deviceByToken(c *fiber.Ctx, token string) (persistence.Device, error) {
+	if !strings.HasPrefix(token, DeviceTokenPrefix) || len(token) != deviceTokenLength {
+		return persistence.Device{}, errBadDeviceToken
+	}
+	d, err := s.devices.DeviceByTokenHash(c.UserContext(), hashDeviceToken(token))
+	if errors.Is(err, persistence.ErrNotFound) {
+		return d, errBadDeviceToken
+	}
+	return d, err
 }
 
 // bearerOf returns the token of an "Authorization: Bearer" header.

@@ -40,6 +40,12 @@ type testEnv struct {
 
 // newTestEnv builds a server; mutate adjusts its options first.
 func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
+	return newTestEnvWith(t, nil, mutate...)
+}
+
+// newTestEnvWith builds a server whose actor system config change adjusts
+// first (to give it an SFU, say).
+func newTestEnvWith(t testing.TB, change func(*actors.Config), mutate ...func(*Options)) *testEnv {
 	t.Helper()
 	pool, _ := pgtest.New(t)
 	e := &testEnv{t: t, pool: pool}
@@ -47,8 +53,13 @@ func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
 	discard := testLogger()
 	devices := persistence.NewDevices(pool)
 	commands, events := persistence.NewCommands(pool), persistence.NewEvents(pool)
-	system := actors.New(actors.Config{Store: devices, Commands: commands, Events: events,
-		Logger: discard, Now: e.now})
+	streams := persistence.NewStreams(pool)
+	acfg := actors.Config{Store: devices, Commands: commands, Events: events, Streams: streams,
+		Logger: discard, Now: e.now}
+	if change != nil {
+		change(&acfg)
+	}
+	system := actors.New(acfg)
 	t.Cleanup(system.Shutdown)
 	e.opts = Options{
 		Logger:          discard,
@@ -67,6 +78,7 @@ func newTestEnv(t testing.TB, mutate ...func(*Options)) *testEnv {
 		Actors:          system,
 		Commands:        commands,
 		Events:          events,
+		Streams:         streams,
 	}
 	for _, m := range mutate {
 		m(&e.opts)

@@ -71,6 +71,11 @@ type Options struct {
 	// and DefaultCommandTTLMax.
 	CommandTTL    time.Duration
 	CommandTTLMax time.Duration
+	// Streams stores stream sessions, whose live side runs in stream
+	// actors; Media says how their media flows. Without Streams the
+	// /streams, WHIP and WHEP routes are not mounted.
+	Streams StreamStore
+	Media   MediaOptions
 
 	// Checks run on /readyz; each names a dependency.
 	Checks []Check
@@ -101,6 +106,11 @@ type Server struct {
 	commandTTL    time.Duration
 	commandTTLMax time.Duration
 	now           func() time.Time
+
+	streams     StreamStore
+	media       MediaOptions
+	playbackKey []byte
+	baseURL     string
 }
 
 // New builds the application. It does not listen; see Listen.
@@ -149,7 +159,9 @@ func New(opts Options) (*Server, error) {
 	}, devices: opts.Devices, actors: opts.Actors, actorTimeout: opts.ActorTimeout,
 		realtime: opts.Realtime.withDefaults(), sockets: newSocketSet(),
 		commands: opts.Commands, events: opts.Events,
-		commandTTL: opts.CommandTTL, commandTTLMax: opts.CommandTTLMax, now: opts.Now}
+		commandTTL: opts.CommandTTL, commandTTLMax: opts.CommandTTLMax, now: opts.Now,
+		streams: opts.Streams, media: opts.Media.withDefaults(), playbackKey: playbackKey(opts.Secret),
+		baseURL: opts.BaseURL.Scheme + "://" + opts.BaseURL.Host}
 	dummy, err := opts.Hasher.Hash(context.Background(), betterauth.NewToken(16))
 	if err != nil {
 		return nil, fmt.Errorf("prepare dummy hash: %w", err)
@@ -173,7 +185,8 @@ func New(opts Options) (*Server, error) {
 		AllowOriginsFunc: trusted.Contains,
 		AllowCredentials: true,
 		AllowHeaders:     "Content-Type, Authorization",
-		ExposeHeaders:    "set-auth-token",
+		// WHIP and WHEP players in browsers read the resource's Location.
+		ExposeHeaders: "set-auth-token, Location",
 	}))
 	app.Use(originGuard(trusted, s.sessions.cookieName()))
 
@@ -192,6 +205,7 @@ func New(opts Options) (*Server, error) {
 	s.mountDevices()
 	s.mountCommands()
 	s.mountEvents()
+	s.mountStreams()
 
 	// No catch-all handler: Fiber's own 404 and 405 (a path that exists for
 	// another method) reach errorHandler and answer in the contract's shape.

@@ -73,15 +73,20 @@ func serve(ctx context.Context) error {
 		log.Info("admin dashboard off", "setting", "ADMIN_USERNAME")
 	}
 
+	plane, err := startMedia(log, cfg.Media)
+	if err != nil {
+		return err
+	}
+	defer plane.close(log)
+
 	devices := persistence.NewDevices(pool)
 	commands, events := persistence.NewCommands(pool), persistence.NewEvents(pool)
+	streams := persistence.NewStreams(pool)
 	system := actors.New(actors.Config{Store: devices, Commands: commands, Events: events,
-		Logger: log, MotionOpenTimeout: cfg.MotionOpenTimeout})
+		Streams: streams, SFU: plane.sfu, Logger: log, MotionOpenTimeout: cfg.MotionOpenTimeout})
 	defer system.Shutdown()
-	if n, err := system.Recover(ctx); err != nil {
-		return fmt.Errorf("recover pending commands and open motion: %w", err)
-	} else if n > 0 {
-		log.Info("resumed cameras with pending work", "cameras", n)
+	if err := recoverWork(ctx, log, system); err != nil {
+		return err
 	}
 
 	srv, err := api.New(api.Options{
@@ -106,6 +111,8 @@ func serve(ctx context.Context) error {
 		Events:          events,
 		CommandTTL:      cfg.CommandTTL,
 		CommandTTLMax:   cfg.CommandTTLMax,
+		Streams:         streams,
+		Media:           mediaOptions(cfg.Media),
 	})
 	if err != nil {
 		return err
@@ -134,10 +141,33 @@ func serve(ctx context.Context) error {
 	log.Info("shutting down", "timeout", shutdownTimeout)
 	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if _, err := system.StopStreams(shutCtx, streamStopTimeout); err != nil {
+		log.Warn("open streams not stopped", "err", err)
+	}
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Warn("shutdown did not finish cleanly", "err", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// recoverWork activates the actors that Postgres says have work left:
+// cameras with pending commands or open motion, and open streams.
+func recoverWork(ctx context.Context, log *slog.Logger, system *actors.System) error {
+	n, err := system.Recover(ctx)
+	if err != nil {
+		return fmt.Errorf("recover pending commands and open motion: %w", err)
+	}
+	if n > 0 {
+		log.Info("resumed cameras with pending work", "cameras", n)
+	}
+	n, err = system.RecoverStreams(ctx)
+	if err != nil {
+		return fmt.Errorf("recover open streams: %w", err)
+	}
+	if n > 0 {
+		log.Info("resumed open streams", "streams", n)
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -91,6 +92,18 @@ type Media struct {
 	MaxSubscribersPerRoom int
 	ICEIPs                []netip.Addr
 	UDPPort               int
+	// TURNSecret, when set, makes short-lived TURN REST credentials in
+	// place of TURNUsername and TURNCredential; they last TURNTTL.
+	TURNSecret string
+	TURNTTL    time.Duration
+	// TURNEmbeddedListen, when set, runs pion's TURN server on that UDP
+	// address (host:port); TURNEmbeddedRelayIP is the address its relayed
+	// candidates carry (default: the listening one).
+	TURNEmbeddedListen  string
+	TURNEmbeddedRelayIP netip.Addr
+	// StreamRequestTimeout bounds how long a stream request waits for the
+	// camera to accept.
+	StreamRequestTimeout time.Duration
 }
 
 // Storage holds the object storage settings (MINIO_*).
@@ -154,6 +167,10 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 			MaxPublishers:         r.int("MEDIA_MAX_PUBLISHERS", 100),
 			MaxSubscribersPerRoom: r.int("MEDIA_MAX_SUBSCRIBERS_PER_ROOM", 20),
 			UDPPort:               r.int("MEDIA_UDP_PORT", 0),
+			TURNSecret:            r.str("TURN_SECRET", ""),
+			TURNTTL:               r.duration("TURN_TTL", 6*time.Hour),
+			TURNEmbeddedListen:    r.str("TURN_EMBEDDED_LISTEN", ""),
+			StreamRequestTimeout:  r.duration("STREAM_REQUEST_TIMEOUT", time.Minute),
 		},
 		Storage: Storage{
 			Endpoint:       r.str("MINIO_ENDPOINT", ""),
@@ -179,6 +196,9 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	}
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 	c.Media.ICEIPs = r.addrs("MEDIA_ICE_IPS")
+	if relay := r.addrs("TURN_EMBEDDED_RELAY_IP"); len(relay) > 0 {
+		c.Media.TURNEmbeddedRelayIP = relay[0]
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -253,10 +273,38 @@ func (c *Config) validateMedia() error {
 	case m.UDPPort < 0 || m.UDPPort > 65535:
 		return settingError("MEDIA_UDP_PORT", "must be a port number 1..65535")
 	}
+	if err := m.validateStreams(); err != nil {
+		return err
+	}
 	if err := c.Storage.validate(); err != nil {
 		return err
 	}
 	return c.validateAdmin()
+}
+
+// validateStreams checks the TURN and stream request settings.
+func (m Media) validateStreams() error {
+	switch {
+	case m.TURNTTL < time.Minute:
+		return settingError("TURN_TTL", "must be at least 1m (TURN allocations refresh every 10m)")
+	case m.StreamRequestTimeout < time.Second:
+		return settingError("STREAM_REQUEST_TIMEOUT", "must be at least 1s")
+	case m.TURNEmbeddedListen == "":
+		return nil
+	case m.TURNSecret == "":
+		return settingError("TURN_EMBEDDED_LISTEN", "needs TURN_SECRET: the embedded server "+
+			"accepts only TURN REST credentials")
+	}
+	host, port, err := net.SplitHostPort(m.TURNEmbeddedListen)
+	if err != nil || port == "" {
+		return settingError("TURN_EMBEDDED_LISTEN", "must be host:port, e.g. 127.0.0.1:3478")
+	}
+	ip, err := netip.ParseAddr(host)
+	if (err != nil || ip.IsUnspecified()) && !m.TURNEmbeddedRelayIP.IsValid() {
+		return settingError("TURN_EMBEDDED_RELAY_IP",
+			"is required when TURN_EMBEDDED_LISTEN does not name one IP address")
+	}
+	return nil
 }
 
 func (s Storage) validate() error {

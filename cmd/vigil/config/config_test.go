@@ -60,6 +60,9 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		"COMMAND_TTL_DEFAULT":            {"COMMAND_TTL_DEFAULT": "2h"},
 		"COMMAND_TTL_MAX":                {"COMMAND_TTL_MAX": "1500ms"},
 		"MOTION_OPEN_TIMEOUT":            {"MOTION_OPEN_TIMEOUT": "soon"},
+		"TURN_TTL":                       {"TURN_TTL": "30s"},
+		"STREAM_REQUEST_TIMEOUT":         {"STREAM_REQUEST_TIMEOUT": "0s"},
+		"TURN_EMBEDDED_LISTEN":           {"TURN_EMBEDDED_LISTEN": "127.0.0.1:3478"},
 	}
 	for name, override := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -132,5 +135,31 @@ func TestTrustedOriginsTakeBetterAuthForms(t *testing.T) {
 	env["BETTER_AUTH_TRUSTED_ORIGINS"] = "https://*.example.com, myapp://, capacitor://localhost"
 	if _, err := FromLookup(lookupFrom(env)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestEmbeddedTURNSettingsNameTheOneAtFault(t *testing.T) {
+	for _, tc := range []struct {
+		listen, relay, want string
+	}{
+		{"3478", "", "TURN_EMBEDDED_LISTEN"},
+		{":3478", "", "TURN_EMBEDDED_RELAY_IP"},
+		{":3478", "nowhere", "TURN_EMBEDDED_RELAY_IP"},
+	} {
+		env := valid()
+		env["TURN_SECRET"], env["TURN_EMBEDDED_LISTEN"] = "s3cret", tc.listen
+		if tc.relay != "" {
+			env["TURN_EMBEDDED_RELAY_IP"] = tc.relay
+		}
+		_, err := FromLookup(lookupFrom(env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("listen %q relay %q: error %v, want one naming %s", tc.listen, tc.relay, err, tc.want)
+		}
+	}
+	env := valid()
+	env["TURN_SECRET"], env["TURN_EMBEDDED_LISTEN"] = "s3cret", "127.0.0.1:3478"
+	c, err := FromLookup(lookupFrom(env))
+	if err != nil || c.Media.TURNTTL != 6*time.Hour || c.Media.StreamRequestTimeout != time.Minute {
+		t.Fatalf("loopback TURN refused or defaults wrong: %v %+v", err, c)
 	}
 }

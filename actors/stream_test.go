@@ -1,0 +1,116 @@
+package actors
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/vigil-oss/vigil/persistence"
+	"github.com/vigil-oss/vigil/persistence/pgtest"
+)
+
+// newStreamFixture starts an actor system over a fresh database holding a
+// camera, a client and a stream the client requested that expires at
+// expires.
+func newStreamFixture(t *testing.T, expires time.Time) (*System, *persistence.Streams,
+	persistence.Stream) {
+	t.Helper()
+	pool, _ := pgtest.New(t)
+	devices, streams := persistence.NewDevices(pool), persistence.NewStreams(pool)
+	sys := New(Config{Store: devices, Commands: persistence.NewCommands(pool),
+		Events: persistence.NewEvents(pool), Streams: streams,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	t.Cleanup(sys.Shutdown)
+	cam := newDevice(t, pool, devices)
+	ctx := context.Background()
+	cli, err := devices.CreateDevice(ctx, persistence.NewDevice{UserID: "u1", Name: "phone",
+		Role: persistence.RoleClient, TokenHash: []byte("hash2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := streams.CreateStream(ctx, persistence.NewStream{UserID: "u1", CameraDeviceID: cam,
+		RequesterDeviceID: cli.ID, MediaMode: MediaModeSFU, CreatedAt: time.Now(),
+		RequestExpiresAt: expires})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sys, streams, s
+}
+
+// streamStatus asks the stream's actor for its session.
+func streamStatus(t *testing.T, sys *System, id persistence.StreamID) persistence.Stream {
+	t.Helper()
+	res, err := sys.Ask(KindStream, string(id), &GetStream{}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.(*StreamAnswer).Stream
+}
+
+func TestStreamActorCarriesOnFromPostgresAfterItStops(t *testing.T) {
+	sys, _, s := newStreamFixture(t, time.Now().Add(time.Hour))
+	stop := func() {
+		pid := sys.Directory().Get(KindStream, string(s.ID))
+		if err := sys.Root().PoisonFuture(pid).Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := streamStatus(t, sys, s.ID); got.Status != persistence.StreamRequested {
+		t.Fatalf("new stream is %s", got.Status)
+	}
+	stop()
+	res, err := sys.Ask(KindStream, string(s.ID), &AcceptStream{DeviceID: s.RequesterDeviceID}, time.Second)
+	if r, ok := res.(*StreamRefused); err != nil || !ok || r.Reason != StreamNotCamera {
+		t.Fatalf("requester accepting: %#v %v", res, err)
+	}
+	res, err = sys.Ask(KindStream, string(s.ID), &AcceptStream{DeviceID: s.CameraDeviceID}, time.Second)
+	if _, ok := res.(*StreamAnswer); err != nil || !ok {
+		t.Fatalf("camera accepting: %#v %v", res, err)
+	}
+	stop()
+	if got := streamStatus(t, sys, s.ID); got.Status != persistence.StreamStreaming || got.StartedAt.IsZero() {
+		t.Fatalf("after a restart the stream is %s", got.Status)
+	}
+}
+
+func TestStreamRecoveryTimesOutARequestThatExpiredWhileDown(t *testing.T) {
+	sys, streams, s := newStreamFixture(t, time.Now().Add(-time.Second))
+	n, err := sys.RecoverStreams(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("recovered %d streams, err %v", n, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := streams.StreamByID(context.Background(), s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == persistence.StreamEnded {
+			if got.EndReason != EndReasonTimedOut {
+				t.Fatalf("ended as %s", got.EndReason)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream still %s after recovery", got.Status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestStopStreamsEndsOpenSessionsAsServerShutdown(t *testing.T) {
+	sys, streams, s := newStreamFixture(t, time.Now().Add(time.Hour))
+	n, err := sys.StopStreams(context.Background(), time.Second)
+	if err != nil || n != 1 {
+		t.Fatalf("stopped %d streams, err %v", n, err)
+	}
+	got, err := streams.StreamByID(context.Background(), s.ID)
+	if err != nil || got.Status != persistence.StreamEnded || got.EndReason != EndReasonServerShutdown {
+		t.Fatalf("after StopStreams: %+v %v", got, err)
+	}
+	if n, _ := sys.StopStreams(context.Background(), time.Second); n != 0 {
+		t.Fatalf("a second stop found %d open streams", n)
+	}
+}

@@ -1,0 +1,239 @@
+package api
+
+import (
+	"errors"
+	"mime"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vigil-oss/vigil/actors"
+	"github.com/vigil-oss/vigil/persistence"
+)
+
+// Content types of WHIP (RFC 9725) and WHEP: SDP bodies, and trickled
+// candidates as SDP fragments (RFC 8840).
+const (
+	contentTypeSDP     = "application/sdp"
+	contentTypeSDPFrag = "application/trickle-ice-sdpfrag"
+)
+
+var errBadPlaybackToken = newError(fiber.StatusUnauthorized, "INVALID_PLAYBACK_TOKEN",
+	"Authorization: Bearer needs a playback token for this stream that has not expired, "+
+		"or the device token of a linked client")
+
+// mountWHIP serves the standard ingest and egress protocols for the same
+// streams: a camera (or OBS, GStreamer) publishes with its device token;
+// a player plays with a playback token or a linked client's device token.
+func (s *Server) mountWHIP() {
+	plane, dev := s.requireMediaPlane, s.requireDevice
+	s.app.Post("/whip/streams/:streamSessionId", plane, dev, s.whipPublish)
+	s.app.Patch("/whip/streams/:streamSessionId/publisher", plane, dev, s.whipPatch)
+	s.app.Delete("/whip/streams/:streamSessionId/publisher", plane, dev, s.whipDelete)
+	s.app.Post("/whep/streams/:streamSessionId", plane, s.whepPlay)
+	s.app.Patch("/whep/streams/:streamSessionId/viewers/:viewerId", plane, s.whepPatch)
+	s.app.Delete("/whep/streams/:streamSessionId/viewers/:viewerId", plane, s.whepDelete)
+}
+
+// sdpBody returns the request's body when its content type is want.
+func sdpBody(c *fiber.Ctx, want string) (string, error) {
+	mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || mt != want {
+		return "", newError(fiber.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+			"the body must be "+want)
+	}
+	body := string(c.Body())
+	if strings.TrimSpace(body) == "" && want == contentTypeSDP {
+		return "", badRequest("INVALID_SDP", "the body must be an SDP offer")
+	}
+	return body, nil
+}
+
+// answerSDP sends a 201 with the SDP answer and the resource's URL.
+func answerSDP(c *fiber.Ctx, location, sdp string) error {
+	c.Set(fiber.HeaderLocation, location)
+	c.Set(fiber.HeaderContentType, contentTypeSDP)
+	return c.Status(fiber.StatusCreated).SendString(sdp)
+}
+
+func (s *Server) whipPublish(c *fiber.Ctx) error {
+	sdp, err := sdpBody(c, contentTypeSDP)
+	if err != nil {
+		return err
+	}
+
+	st, err := s.streamFor(c, asCamera)
+	if err != nil {
+		return err
+	}
+	res, err := s.askStream(st.ID, &actors.PublishOffer{DeviceID: deviceOf(c).ID, SDP: sdp},
+		transportTimeout)
+	if err != nil {
+		return withRetryAfter(c, err)
+	}
+	return answerSDP(c, "/whip/streams/"+string(st.ID)+"/publisher", res.(*actors.SDPAnswer).SDP)
+}
+
+func (s *Server) whipPatch(c *fiber.Ctx) error {
+	frag, err := sdpBody(c, contentTypeSDPFrag)
+	if err != nil {
+		return err
+	}
+
+	st, err := s.streamFor(c, asCamera)
+	if err != nil {
+		return err
+	}
+	return s.trickle(c, st.ID, frag, actors.AddCandidate{DeviceID: deviceOf(c).ID, Publisher: true})
+}
+
+// whipDelete ends the camera's session: a stream has one publisher for
+// its life.
+func (s *Server) whipDelete(c *fiber.Ctx) error {
+	st, err := s.streamFor(c, asCamera)
+	if err != nil {
+		return err
+	}
+	_, err = s.askStream(st.ID, &actors.LeaveStream{DeviceID: deviceOf(c).ID, Publisher: true},
+		s.actorTimeout)
+	if err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusOK)
+}
+
+func (s *Server) whepPlay(c *fiber.Ctx) error {
+	sdp, err := sdpBody(c, contentTypeSDP)
+	if err != nil {
+		return err
+	}
+
+	st, viewer, err := s.whepViewer(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.askStream(st.ID, &actors.SubscribeOffer{DeviceID: viewer, Via: actors.ViaWHEP,
+		SDP: sdp}, transportTimeout)
+	if err != nil {
+		return err
+	}
+	ans := res.(*actors.SDPAnswer)
+	return answerSDP(c, "/whep/streams/"+string(st.ID)+"/viewers/"+ans.ViewerID, ans.SDP)
+}
+
+func (s *Server) whepPatch(c *fiber.Ctx) error {
+	frag, err := sdpBody(c, contentTypeSDPFrag)
+	if err != nil {
+		return err
+	}
+
+	st, viewer, err := s.whepViewer(c)
+	if err != nil {
+		return err
+	}
+	return s.trickle(c, st.ID, frag, actors.AddCandidate{DeviceID: viewer, Via: actors.ViaWHEP,
+		ViewerID: c.Params("viewerId")})
+}
+
+func (s *Server) whepDelete(c *fiber.Ctx) error {
+	st, viewer, err := s.whepViewer(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.askStream(st.ID, &actors.LeaveStream{DeviceID: viewer, Via: actors.ViaWHEP,
+		ViewerID: c.Params("viewerId")}, s.actorTimeout)
+	if err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusOK)
+}
+
+// whepViewer authenticates a WHEP request: a playback token made for this
+// stream, or the device token of a client linked to its camera. It
+// returns the stream and the device that watches.
+func (s *Server) whepViewer(c *fiber.Ctx) (persistence.Stream, persistence.DeviceID, error) {
+	id, err := streamIDOf(c)
+	if err != nil {
+		return persistence.Stream{}, "", err
+	}
+	token := bearerOf(c)
+	var viewer persistence.Device
+	if strings.HasPrefix(token, DeviceTokenPrefix) {
+		if viewer, err = s.deviceByToken(c, token); err != nil {
+			return persistence.Stream{}, "", err
+		}
+	} else {
+		d, ok := verifyPlaybackToken(s.playbackKey, token, id, s.now())
+		if !ok {
+			return persistence.Stream{}, "", errBadPlaybackToken
+		}
+		viewer = persistence.Device{ID: d}
+	}
+	st, err := s.streams.StreamByID(c.UserContext(), id)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return st, "", errStreamNotFound
+	}
+	if err != nil {
+		return st, "", err
+	}
+	if viewer.UserID != "" {
+		if err := s.mayUse(c.UserContext(), st, viewer, asViewer); err != nil {
+			return st, "", err
+		}
+	}
+	return st, viewer.ID, nil
+}
+
+// trickle applies each candidate of an SDP fragment. ICE restarts (a new
+// ice-ufrag) are not supported; their candidates fail the old session.
+func (s *Server) trickle(c *fiber.Ctx, id persistence.StreamID, frag string,
+	base actors.AddCandidate) error {
+	cands, err := parseSDPFrag(frag)
+	if err != nil {
+		return err
+	}
+	for _, cand := range cands {
+		msg := base
+		msg.Candidate, msg.SDPMid, msg.SDPMLineIndex = cand.candidate, cand.mid, cand.mline
+		if _, err := s.askStream(id, &msg, s.actorTimeout); err != nil {
+			return err
+		}
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// fragCandidate is one candidate of a trickle-ice-sdpfrag body.
+type fragCandidate struct {
+	candidate string
+	mid       string
+	mline     int
+}
+
+// maxFragCandidates bounds the candidates of one PATCH.
+const maxFragCandidates = 32
+
+// parseSDPFrag reads the candidates of an RFC 8840 SDP fragment, each
+// with the a=mid of its media section (and its index, when the fragment
+// has m= lines).
+func parseSDPFrag(frag string) ([]fragCandidate, error) {
+	var out []fragCandidate
+	mid, mline := "", -1
+	for _, line := range strings.Split(frag, "\n") {
+		line = strings.TrimRight(line, "\r")
+		switch {
+		case strings.HasPrefix(line, "m="):
+			mline++
+			mid = ""
+		case strings.HasPrefix(line, "a=mid:"):
+			mid = strings.TrimPrefix(line, "a=mid:")
+		case strings.HasPrefix(line, "a=candidate:"):
+			if len(line) > maxCandidateBytes || len(out) == maxFragCandidates {
+				return nil, badRequest("INVALID_CANDIDATE",
+					"at most 32 candidates of at most 1024 bytes each")
+			}
+			out = append(out, fragCandidate{candidate: strings.TrimPrefix(line, "a="),
+				mid: mid, mline: mline})
+		}
+	}
+	return out, nil
+}
