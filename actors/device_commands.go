@@ -240,26 +240,23 @@ func (a *deviceActor) ackUnchanged(ctx actor.Context, c context.Context, msg *Ac
 	return &Refused{Reason: RefusedFinal, Status: cur.Status}
 }
 
-// ackFrame is the websocket form of an ack, command:ack. A refused ack is
-// answered with an error event; an accepted one needs no answer.
-func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) {
+// ackFrame is the websocket form of an ack, command:ack. It returns what
+// was wrong with a refused ack, or nil when the ack was recorded.
+func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) *frameProblem {
 	var f struct {
 		CommandID string `json:"commandId"`
 		Status    string `json:"status"`
 		Reason    string `json:"reason"`
 	}
 	if json.Unmarshal(data, &f) != nil || uuid.Validate(f.CommandID) != nil || len(f.CommandID) != 36 {
-		a.sendError(ctx, "INVALID_ACK", "command:ack needs commandId (a UUID) and status")
-		return
+		return &frameProblem{"INVALID_ACK", "command:ack needs commandId (a UUID) and status"}
 	}
 	status := persistence.CommandStatus(f.Status)
 	if status != persistence.CommandAcknowledged && status != persistence.CommandRejected {
-		a.sendError(ctx, "INVALID_ACK", "status must be acknowledged or rejected")
-		return
+		return &frameProblem{"INVALID_ACK", "status must be acknowledged or rejected"}
 	}
 	if len(f.Reason) > MaxReasonBytes || !persistence.CleanText(f.Reason) {
-		a.sendError(ctx, "INVALID_ACK", "reason is too long or holds control characters")
-		return
+		return &frameProblem{"INVALID_ACK", "reason is too long or holds control characters"}
 	}
 	res := a.ackCommand(ctx, &AckCommand{CommandID: persistence.CommandID(f.CommandID),
 		Status: status, Reason: f.Reason})
@@ -269,10 +266,11 @@ func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) {
 		if r.Status != "" {
 			msg += " (status " + string(r.Status) + ")"
 		}
-		a.sendError(ctx, "ACK_REFUSED", msg)
+		return &frameProblem{"ACK_REFUSED", msg}
 	case *RequestFailed:
-		a.sendError(ctx, "ACK_NOT_STORED", "the ack could not be recorded; send it again")
+		return &frameProblem{"ACK_NOT_STORED", "the ack could not be recorded; send it again"}
 	}
+	return nil
 }
 
 // MaxReasonBytes bounds the reason a camera gives with its ack.

@@ -81,22 +81,46 @@ func (a *deviceActor) tokenChanged(ctx actor.Context, msg *TokenChanged) {
 	a.respond(ctx, a.report())
 }
 
+// frameProblem is what went wrong with an inbound frame, in the contract's
+// {code, message} terms.
+type frameProblem struct {
+	code, message string
+}
+
 // frameReceived handles what a device sends on its socket: command:ack,
 // and in legacy media mode the webrtc:* signaling relayed to a stream.
 func (a *deviceActor) frameReceived(ctx actor.Context, msg *FrameReceived) {
 	if a.conn == nil || !a.conn.Equal(msg.Conn) {
 		return
 	}
+	var problem *frameProblem
 	switch msg.Event {
 	case "command:ack":
-		a.ackFrame(ctx, msg.Data)
+		problem = a.ackFrame(ctx, msg.Data)
 	default:
 		if IsRelayEvent(msg.Event) {
 			a.relayFrame(ctx, msg.Event, msg.Data)
-			return
+			break
 		}
-		a.sendError(ctx, "UNKNOWN_EVENT", "unknown event "+msg.Event)
+		problem = &frameProblem{"UNKNOWN_EVENT", "unknown event " + msg.Event}
 	}
+	a.answerFrame(ctx, msg, problem)
+}
+
+// answerFrame tells the sender how its frame went: an AckResult when it
+// asked for one (Socket.IO callbacks), else an error event for a problem.
+func (a *deviceActor) answerFrame(ctx actor.Context, msg *FrameReceived, p *frameProblem) {
+	if msg.AckID == "" {
+		if p != nil {
+			a.sendError(ctx, p.code, p.message)
+		}
+		return
+	}
+	res := &AckResult{AckID: msg.AckID}
+	if p != nil {
+		res.Code, res.Message = p.code, p.message
+	}
+	ctx.Send(msg.Conn, res)
 }
 
 // send writes an event to the socket, if there is one.

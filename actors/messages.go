@@ -28,10 +28,24 @@ type ConnectionClosed struct {
 }
 
 // FrameReceived carries a well-formed frame the device sent on Conn.
+// AckID is the Socket.IO acknowledgement id the frame came with, "" when
+// the client wants no answer: a frame with one is always answered with an
+// *AckResult to Conn, a frame without one only with an error event, if
+// something is wrong.
 type FrameReceived struct {
 	Conn  *actor.PID
 	Event string
 	Data  []byte
+	AckID string
+}
+
+// AckResult answers a frame that carried AckID: Code and Message are empty
+// when it was handled, and say what went wrong otherwise, as the error
+// event would.
+type AckResult struct {
+	AckID   string
+	Code    string
+	Message string
 }
 
 // HeartbeatReceived reports an HTTP heartbeat; Telemetry is the JSON object

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -54,7 +55,7 @@ func (s *Server) requireDevice(c *fiber.Ctx) error {
 // authenticateDevice looks the token up by its hash. Tokens without the
 // prefix or of the wrong length are refused before touching Postgres.
 func (s *Server) authenticateDevice(c *fiber.Ctx, token string) error {
-	d, err := s.deviceByToken(c, token)
+	d, err := s.deviceByToken(c.UserContext(), token)
 	if err != nil {
 		return err
 	}
@@ -62,14 +63,15 @@ func (s *Server) authenticateDevice(c *fiber.Ctx, token string) error {
 	return c.Next()
 }
 
-// deviceByToken returns the active device a token belongs to.
-func (s *Server) deviceByToken(c *fiber.Ctx, token string) (persistence.Device, error) {
+// deviceByToken returns the device whose token this is, or
+// errBadDeviceToken.
+func (s *Server) deviceByToken(ctx context.Context, token string) (persistence.Device, error) {
 	if !strings.HasPrefix(token, DeviceTokenPrefix) || len(token) != deviceTokenLength {
 		return persistence.Device{}, errBadDeviceToken
 	}
-	d, err := s.devices.DeviceByTokenHash(c.UserContext(), hashDeviceToken(token))
+	d, err := s.devices.DeviceByTokenHash(ctx, hashDeviceToken(token))
 	if errors.Is(err, persistence.ErrNotFound) {
-		return d, errBadDeviceToken
+		return persistence.Device{}, errBadDeviceToken
 	}
 	return d, err
 }

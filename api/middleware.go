@@ -20,6 +20,8 @@ func requestID(c *fiber.Ctx) string {
 
 // accessLog logs one line per request through slog. It logs the path
 // without the query string: browsers pass device tokens as ?token=.
+// Successful Socket.IO polls, one per device every PingInterval and per
+// packet sent, are logged at Debug.
 func accessLog(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
@@ -28,7 +30,11 @@ func accessLog(log *slog.Logger) fiber.Handler {
 		if err != nil {
 			status = classify(err).Status
 		}
-		log.LogAttrs(c.UserContext(), slog.LevelInfo, "http request",
+		level := slog.LevelInfo
+		if status < 400 && strings.HasPrefix(c.Path(), "/socket.io") {
+			level = slog.LevelDebug
+		}
+		log.LogAttrs(c.UserContext(), level, "http request",
 			slog.String("method", c.Method()),
 			slog.String("path", c.Path()),
 			slog.Int("status", status),

@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/api/betterauth"
+	"github.com/vigil-oss/vigil/api/socketio"
 )
 
 // DefaultBodyLimit bounds every request body. Vigil's JSON bodies are small
@@ -100,6 +101,7 @@ type Server struct {
 	actorTimeout time.Duration
 	realtime     Realtime
 	sockets      *socketSet
+	sio          *socketio.Server
 
 	commands      CommandStore
 	events        EventStore
@@ -206,6 +208,7 @@ func New(opts Options) (*Server, error) {
 	s.mountCommands()
 	s.mountEvents()
 	s.mountStreams()
+	s.mountSocketIO()
 
 	// No catch-all handler: Fiber's own 404 and 405 (a path that exists for
 	// another method) reach errorHandler and answer in the contract's shape.
@@ -237,10 +240,12 @@ func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
 // bound address, or a failure to bind, before serving starts.
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
-// Shutdown stops accepting connections, waits for requests in flight, then
+// Shutdown ends the Socket.IO sessions (their long-polls are requests in
+// flight), stops accepting connections, waits for requests in flight, then
 // closes every websocket (1001) and waits for their handlers, at most
 // until ctx ends. Stop the actor system after it.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.sio.Close()
 	if err := s.app.ShutdownWithContext(ctx); err != nil {
 		return err
 	}

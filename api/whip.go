@@ -159,7 +159,7 @@ func (s *Server) whepViewer(c *fiber.Ctx) (persistence.Stream, persistence.Devic
 	token := bearerOf(c)
 	var viewer persistence.Device
 	if strings.HasPrefix(token, DeviceTokenPrefix) {
-		if viewer, err = s.deviceByToken(c, token); err != nil {
+		if viewer, err = s.deviceByToken(c.UserContext(), token); err != nil {
 			return persistence.Stream{}, "", err
 		}
 	} else {

@@ -28,8 +28,14 @@ type Realtime struct {
 	// is dropped. Default 256.
 	OutboxLimit int
 	// MaxFrameBytes bounds an incoming frame; a larger one closes the
-	// socket with 1009. Default 64 KiB.
+	// socket with 1009. It is also Socket.IO's maxPayload. Default 64 KiB.
 	MaxFrameBytes int64
+	// PingTimeout is how long a Socket.IO client may take to answer a
+	// ping. Default 20 s, Socket.IO's.
+	PingTimeout time.Duration
+	// MaxSessions bounds the Socket.IO sessions held in memory.
+	// Default 50,000.
+	MaxSessions int
 }
 
 func (r Realtime) withDefaults() Realtime {
@@ -44,6 +50,12 @@ func (r Realtime) withDefaults() Realtime {
 	}
 	if r.MaxFrameBytes == 0 {
 		r.MaxFrameBytes = 64 << 10
+	}
+	if r.PingTimeout == 0 {
+		r.PingTimeout = 20 * time.Second
+	}
+	if r.MaxSessions == 0 {
+		r.MaxSessions = 50_000
 	}
 	return r
 }
@@ -114,7 +126,8 @@ func (s *Server) serveSocket(ws *websocket.Conn) {
 	}
 	defer s.sockets.done()
 
-	conn := s.actors.Root().SpawnPrefix(s.connProps(ws, d, log), "conn/"+string(d.ID)+"/")
+	t := wsTransport{ws: ws, writeTimeout: s.realtime.WriteTimeout}
+	conn := s.actors.Root().SpawnPrefix(s.connProps(t, d, log), "conn/"+string(d.ID)+"/")
 	stopOnShutdown := s.sockets.onClose(func() {
 		s.actors.Root().Send(conn, &actors.CloseConnection{Code: actors.CloseGoingAway,
 			Reason: "server shutting down"})
@@ -154,7 +167,6 @@ func (s *Server) readFrames(ws *websocket.Conn, conn *actor.PID, id persistence.
 // handleFrame passes a well-formed frame to the device actor and answers
 // a malformed one with an error event, leaving the socket open.
 func (s *Server) handleFrame(kind int, data []byte, conn *actor.PID, id persistence.DeviceID) {
-	root := s.actors.Root()
 	var f frame
 	problem := ""
 	switch {
@@ -162,17 +174,40 @@ func (s *Server) handleFrame(kind int, data []byte, conn *actor.PID, id persiste
 		problem = "frames must be text"
 	case json.Unmarshal(data, &f) != nil:
 		problem = `frame must be a JSON object {"event", "data"}`
-	case f.Event == "" || len(f.Event) > maxEventLength:
+	}
+	s.forwardFrame(conn, id, inbound{event: f.Event, data: f.Data, problem: problem})
+}
+
+// inbound is one event a device sent, by /ws or Socket.IO.
+type inbound struct {
+	event   string
+	data    json.RawMessage
+	ackID   string // Socket.IO's acknowledgement id; "" when none is asked
+	problem string // what the transport already found wrong with it
+}
+
+// forwardFrame checks an inbound event and passes it to the device actor.
+// A bad one is answered at once: through the acknowledgement when the
+// client asked for one, else with an error event.
+func (s *Server) forwardFrame(conn *actor.PID, id persistence.DeviceID, in inbound) {
+	root := s.actors.Root()
+	problem := in.problem
+	switch {
+	case problem != "":
+	case in.event == "" || len(in.event) > maxEventLength:
 		problem = "event must be a name of 1 to 64 bytes"
-	case len(f.Data) > 0 && !bytes.HasPrefix(bytes.TrimSpace(f.Data), []byte("{")) &&
-		!bytes.Equal(f.Data, []byte("null")):
+	case len(in.data) > 0 && !bytes.HasPrefix(bytes.TrimSpace(in.data), []byte("{")) &&
+		!bytes.Equal(in.data, []byte("null")):
 		problem = "data must be a JSON object"
 	}
-	if problem != "" {
+	switch {
+	case problem != "" && in.ackID != "":
+		root.Send(conn, &actors.AckResult{AckID: in.ackID, Code: "INVALID_FRAME", Message: problem})
+	case problem != "":
 		body, _ := json.Marshal(errorBody{Code: "INVALID_FRAME", Message: problem})
 		root.Send(conn, &actors.SendEvent{Event: "error", Data: body})
-		return
+	default:
+		root.Send(s.actors.Directory().Get(actors.KindDevice, string(id)),
+			&actors.FrameReceived{Conn: conn, Event: in.event, Data: in.data, AckID: in.ackID})
 	}
-	root.Send(s.actors.Directory().Get(actors.KindDevice, string(id)),
-		&actors.FrameReceived{Conn: conn, Event: f.Event, Data: f.Data})
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	fws "github.com/fasthttp/websocket"
 	"github.com/gofiber/contrib/websocket"
 
 	"github.com/vigil-oss/vigil/actors"
@@ -25,13 +24,14 @@ const maxReattaches = 3
 // pingDue is the connection actor's own timer.
 type pingDue struct{}
 
-// connActor is one open socket. It is the socket's only writer, and its
-// mailbox is the socket's outbox: outboxGuard drops a client whose frames
-// pile up, and WriteTimeout drops one that stops reading mid-frame, so a
-// slow client costs bounded memory and never stalls a device actor.
+// connActor is one open socket, /ws or Socket.IO. It is the transport's
+// only writer, and its mailbox is the socket's outbox: outboxGuard drops a
+// client whose frames pile up, and WriteTimeout (or the Socket.IO queue
+// bound) drops one that stops reading, so a slow client costs bounded
+// memory and never stalls a device actor.
 type connActor struct {
 	srv    *Server
-	ws     *websocket.Conn
+	t      transport
 	device persistence.Device
 	log    *slog.Logger
 
@@ -46,13 +46,13 @@ var connSupervision = actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive
 	return actor.StopDirective
 })
 
-func (s *Server) connProps(ws *websocket.Conn, d persistence.Device, log *slog.Logger) *actor.Props {
+func (s *Server) connProps(t transport, d persistence.Device, log *slog.Logger) *actor.Props {
 	guard := &outboxGuard{limit: int32(s.realtime.OutboxLimit), drop: func() {
 		log.Warn("dropping a socket that does not read", "outboxLimit", s.realtime.OutboxLimit)
-		abort(ws)
+		t.abort()
 	}}
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &connActor{srv: s, ws: ws, device: d, log: log}
+		return &connActor{srv: s, t: t, device: d, log: log}
 	}, actor.WithMailbox(actor.Unbounded(guard)), actor.WithGuardian(connSupervision))
 }
 
@@ -69,6 +69,8 @@ func (c *connActor) Receive(ctx actor.Context) {
 		c.attach(ctx)
 	case *actors.SendEvent:
 		c.write(ctx, msg)
+	case *actors.AckResult:
+		c.answer(ctx, msg)
 	case *actors.CloseConnection:
 		c.closeWith(msg.Code, msg.Reason)
 	case *pingDue:
@@ -78,7 +80,9 @@ func (c *connActor) Receive(ctx actor.Context) {
 
 func (c *connActor) started(ctx actor.Context) {
 	self, root := ctx.Self(), ctx.ActorSystem().Root
-	c.ping = time.AfterFunc(c.srv.realtime.PingInterval, func() { root.Send(self, &pingDue{}) })
+	if _, ok := c.t.(pinger); ok {
+		c.ping = time.AfterFunc(c.srv.realtime.PingInterval, func() { root.Send(self, &pingDue{}) })
+	}
 	c.attach(ctx)
 	c.log.Info("device socket opened")
 }
@@ -112,12 +116,25 @@ func (c *connActor) write(ctx actor.Context, msg *actors.SendEvent) {
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
-	b, err := json.Marshal(frame{Event: msg.Event, Data: data})
-	if err == nil {
-		c.ws.SetWriteDeadline(time.Now().Add(c.srv.realtime.WriteTimeout))
-		err = c.ws.WriteMessage(websocket.TextMessage, b)
+	if err := c.t.writeEvent(msg.Event, data); err != nil {
+		c.fail(ctx, err)
 	}
-	if err != nil {
+}
+
+// ackBody is the argument of a Socket.IO acknowledgement: {"ok":true}, or
+// ok false with the error event's code and message.
+type ackBody struct {
+	OK      bool   `json:"ok"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+func (c *connActor) answer(ctx actor.Context, msg *actors.AckResult) {
+	if c.closed {
+		return
+	}
+	b, _ := json.Marshal(ackBody{OK: msg.Code == "", Code: msg.Code, Message: msg.Message})
+	if err := c.t.writeAck(msg.AckID, b); err != nil {
 		c.fail(ctx, err)
 	}
 }
@@ -126,24 +143,20 @@ func (c *connActor) sendPing(ctx actor.Context) {
 	if c.closed {
 		return
 	}
-	deadline := time.Now().Add(c.srv.realtime.WriteTimeout)
-	if err := c.ws.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
+	if err := c.t.(pinger).ping(); err != nil {
 		c.fail(ctx, err)
 		return
 	}
 	c.ping.Reset(c.srv.realtime.PingInterval)
 }
 
-// closeWith sends a close frame and gives the client closeGrace to answer
-// it before the reader stops waiting.
+// closeWith tells the client why its socket ends.
 func (c *connActor) closeWith(code int, reason string) {
 	if c.closed {
 		return
 	}
 	c.closed = true
-	msg := fws.FormatCloseMessage(code, reason)
-	c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeGrace))
-	c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	c.t.close(code, reason)
 	c.log.Info("device socket closed by server", "code", code, "reason", reason)
 }
 
@@ -151,17 +164,19 @@ func (c *connActor) closeWith(code int, reason string) {
 func (c *connActor) fail(ctx actor.Context, err error) {
 	c.log.Info("device socket write failed", "err", err)
 	c.closed = true
-	abort(c.ws)
+	c.t.abort()
 	ctx.Stop(ctx.Self())
 }
 
 // stopping closes the socket if nothing has yet, which ends the reader
 // when the actor stops for another reason than the socket's end.
 func (c *connActor) stopping() {
-	c.ping.Stop()
+	if c.ping != nil {
+		c.ping.Stop()
+	}
 	if !c.closed {
 		c.closed = true
-		abort(c.ws)
+		c.t.abort()
 	}
 }
 

@@ -31,3 +31,7 @@ go test -race -count=1 -timeout 15m ./...
 # The account layer against the real better-auth npm package (pinned in
 # scripts/compat/package-lock.json, installed on first run).
 scripts/compat.sh
+
+# Socket.IO against the official socket.io-client (pinned in
+# scripts/socketio/package-lock.json, installed on first run).
+scripts/socketio.sh
