@@ -75,6 +75,32 @@ test("a polling client upgrades to websocket and a command makes its whole round
   assert.equal(bad.code, "INVALID_ACK");
 });
 
+test("stream events reach both ends: requested, started and ended", async () => {
+  const { camera, client } = await householdWithCameraAndClient();
+  const cam = await connect({ auth: { token: camera.token } });
+  const cli = await connect({ auth: { token: client.token } });
+
+  const startCommand = next(cam, "command:received", 5000, (c) => c.commandType === "start_stream");
+  const requested = next(cam, "stream:requested");
+  const req = await api("POST", "/streams/request", {
+    token: client.token, body: { cameraDeviceId: camera.id },
+  });
+  assert.equal(req.status, 201, JSON.stringify(req.body));
+  const id = req.body.streamSession.id;
+  assert.equal((await requested).id, id);
+  assert.equal((await startCommand).payload.streamSessionId, id);
+
+  const started = [next(cam, "stream:started"), next(cli, "stream:started")];
+  const accept = await api("POST", `/streams/${id}/accept`, { token: camera.token });
+  assert.equal(accept.status, 200, JSON.stringify(accept.body));
+  for (const s of await Promise.all(started)) assert.equal(s.status, "streaming");
+
+  const ended = [next(cam, "stream:ended"), next(cli, "stream:ended")];
+  const end = await api("POST", `/streams/${id}/end`, { token: client.token });
+  assert.equal(end.status, 200, JSON.stringify(end.body));
+  for (const s of await Promise.all(ended)) assert.equal(s.status, "ended");
+});
+
 test("a websocket-only client authenticated by header gets motion and presence events", async () => {
   const { camera, client } = await householdWithCameraAndClient();
   const cli = await connect({
