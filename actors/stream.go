@@ -34,6 +34,8 @@ type streamActor struct {
 	// room is the media room, nil until the camera publishes or the
 	// stream is accepted (and always without an SFU).
 	room *media.Room
+	// recording is the room's recording worker, a supervised child.
+	recording *actor.PID
 	// viewers are the subscribed transports by viewer id.
 	viewers map[string]viewerEntry
 	// sfuViewer is each device's current sfu/subscribe-transport viewer id.
@@ -58,7 +60,7 @@ type viewerEntry struct {
 func streamProps(cfg *Config, sys *System) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &streamActor{cfg: cfg, sys: sys}
-	}, actor.WithGuardian(supervision()))
+	}, actor.WithGuardian(supervision()), actor.WithSupervisor(recordingSupervision()))
 }
 
 // Receive dispatches each message to its handler.
@@ -165,6 +167,7 @@ func (a *streamActor) release() {
 	if a.cancelMedia != nil {
 		a.cancelMedia()
 	}
+	a.stopRecording()
 	if a.room != nil {
 		a.room.Close()
 		a.room = nil

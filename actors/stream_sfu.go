@@ -40,6 +40,7 @@ func (a *streamActor) ensureRoom(ctx actor.Context) *media.Room {
 		root.Send(self, &mediaEvent{Publisher: e.Role == media.RolePublisher,
 			ViewerID: e.ViewerID, State: e.State})
 	}})
+	a.startRecording(ctx)
 	return a.room
 }
 

@@ -100,6 +100,8 @@ type Config struct {
 	// SFU is the media plane stream actors open rooms on; nil means there
 	// is none (MEDIA_MODE=legacy or MEDIA_PROVIDER=mock).
 	SFU *media.SFU
+	// Recording records SFU streams; nil records nothing.
+	Recording *RecordingConfig
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
