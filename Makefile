@@ -24,7 +24,8 @@ stop: ## stop the throwaway services `make run` or `make test` started under .da
 
 swagger: ## regenerate swagger/ (Swagger 2.0 and OpenAPI 3) from the route annotations
 	$(GO) tool swag init --quiet --dir api,cmd/vigil --generalInfo openapi.go \
-		--output swagger --outputTypes go,json --parseDependency --parseDepth 1
+		--output swagger --outputTypes go,json --parseDependency --parseDepth 1 \
+		--overridesFile swagger/overrides
 	$(GO) run ./swagger/convert swagger/swagger.json swagger/openapi.json
 
 fmt:

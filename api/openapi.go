@@ -23,7 +23,7 @@ import (
 //	@securityDefinitions.apikey	sessionCookie
 //	@in							cookie
 //	@name						better-auth.session_token
-//	@description				Better Auth session cookie, value TOKEN.SIGNATURE (__Secure- prefix on https).
+//	@description				Better Auth's session cookie, TOKEN.SIGNATURE (__Secure- on https).
 //
 //	@securityDefinitions.apikey	sessionBearer
 //	@in							header

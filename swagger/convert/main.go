@@ -44,6 +44,7 @@ func convert(in, out string) error {
 	// and scheme that served the document, behind a proxy too.
 	doc3.Servers = openapi3.Servers{{URL: "/"}}
 	cookieSession(doc3)
+	jsonErrors(doc3)
 	if err := doc3.Validate(context.Background()); err != nil {
 		return fmt.Errorf("%s converted is not valid OpenAPI 3: %w", in, err)
 	}
@@ -66,4 +67,28 @@ func cookieSession(doc *openapi3.T) {
 	}
 	ref.Value.In = "cookie"
 	ref.Value.Name = "better-auth.session_token"
+}
+
+// errorSchema is the contract's error body as swag names it.
+const errorSchema = "#/components/schemas/api.errorBody"
+
+// jsonErrors gives every error answer the content type it really has.
+// Swagger 2.0 has one produces list per operation, so the conversion
+// files a WHIP route's JSON errors under application/sdp, say.
+func jsonErrors(doc *openapi3.T) {
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, resp := range op.Responses.Map() {
+				if resp.Value == nil {
+					continue
+				}
+				for _, media := range resp.Value.Content {
+					if media.Schema != nil && media.Schema.Ref == errorSchema {
+						resp.Value.Content = openapi3.NewContentWithJSONSchemaRef(media.Schema)
+						break
+					}
+				}
+			}
+		}
+	}
 }
