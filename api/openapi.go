@@ -1,6 +1,8 @@
 package api
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 	fiberSwagger "github.com/swaggo/fiber-swagger"
 
@@ -47,7 +49,19 @@ func (s *Server) mountDocs() {
 	s.app.Get("/docs", docsIndex)
 	// Relative to /docs/index.html, so the UI still finds the document
 	// when a proxy serves Vigil under a path prefix.
-	s.app.Get(docsPrefix+"*", fiberSwagger.FiberWrapHandler(fiberSwagger.URL("../openapi.json")))
+	s.app.Get(docsPrefix+"*", flatDocsPath,
+		fiberSwagger.FiberWrapHandler(fiberSwagger.URL("../openapi.json")))
+}
+
+// flatDocsPath refuses paths below a folder of /docs/. Swagger UI's files
+// all sit directly in it, and fiber-swagger takes its prefix from the
+// first request it sees: one for /docs/a/b would break the UI until
+// restart.
+func flatDocsPath(c *fiber.Ctx) error {
+	if strings.Contains(c.Params("*"), "/") {
+		return fiber.ErrNotFound
+	}
+	return c.Next()
 }
 
 // openAPIDocument answers the OpenAPI 3 document.

@@ -212,7 +212,15 @@ func TestOpenAPIDocumentNamesSecurityAndErrorsOfRoutes(t *testing.T) {
 func TestDocsServesSwaggerUIOnTheDocument(t *testing.T) {
 	e := newTestEnv(t)
 
-	resp := e.do("GET", "/docs", nil)
+	// fiber-swagger takes its prefix from its first request; a nested
+	// path first must not move it off /docs/.
+	resp := e.do("GET", docsPrefix+"a/swagger-ui.css", nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET %sa/swagger-ui.css: status %d, want 404", docsPrefix, resp.StatusCode)
+	}
+
+	resp = e.do("GET", "/docs", nil)
 	resp.Body.Close()
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusFound || loc != "docs/index.html" {
