@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 30s
 
-.PHONY: run test build fuzz stop fmt
+.PHONY: run test build fuzz stop fmt swagger
 
 run: ## start local services, migrate, serve on :3000
 	scripts/run.sh
@@ -21,6 +21,12 @@ fuzz: ## run each fuzz target for FUZZTIME
 
 stop: ## stop the throwaway services `make run` or `make test` started under .data/
 	scripts/stop.sh
+
+swagger: ## regenerate swagger/ (Swagger 2.0 and OpenAPI 3) from the route annotations
+	$(GO) tool swag init --quiet --dir api,cmd/vigil --generalInfo openapi.go \
+		--output swagger --outputTypes go,json --parseDependency --parseDepth 1 \
+		--overridesFile swagger/overrides
+	$(GO) run ./swagger/convert swagger/swagger.json swagger/openapi.json
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -39,6 +39,15 @@ func newAdmin(log *slog.Logger, store ObjectStore, meta VideoStore) (*admin, err
 
 // dashboard serves the page. It is never cached and never framed: it acts
 // with the admin's credentials.
+//
+//	@Summary	The admin dashboard page
+//	@Tags	admin
+//	@Produce	html
+//	@Security	adminBasic
+//	@Success	200 {string} string "HTML page"
+//	@Failure	401 "no or wrong credentials (WWW-Authenticate: Basic)"
+//	@Failure	404,429 {object} errorBody "the contract's error body"
+//	@Router	/admin [get]
 func (a *admin) dashboard(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderXFrameOptions, "DENY")
@@ -56,6 +65,16 @@ type adminUploadRequest struct {
 // uploadURL hands out a presigned PUT under admin/[prefix/]<id>/<name>.
 // Dashboard uploads belong to no user or device, so they have no row in
 // the videos table.
+//
+//	@Summary	A presigned PUT under admin/
+//	@Tags	admin
+//	@Accept	json
+//	@Produce	json
+//	@Security	adminBasic
+//	@Param	body body adminUploadRequest true "what is uploaded"
+//	@Success	200 {object} uploadURLResponse
+//	@Failure	400,401,404,413,429,503 {object} errorBody "the contract's error body"
+//	@Router	/admin/upload-url [post]
 func (a *admin) uploadURL(c *fiber.Ctx) error {
 	var req adminUploadRequest
 	if err := parseBody(c, &req); err != nil {
@@ -112,6 +131,15 @@ type adminListResponse struct {
 }
 
 // objects lists the bucket, or the part under ?prefix=.
+//
+//	@Summary	List the bucket, with download URLs
+//	@Tags	admin
+//	@Produce	json
+//	@Security	adminBasic
+//	@Param	prefix query string false "only keys under it"
+//	@Success	200 {object} adminListResponse
+//	@Failure	400,401,404,429,503 {object} errorBody "the contract's error body"
+//	@Router	/admin/objects [get]
 func (a *admin) objects(c *fiber.Ctx) error {
 	prefix := c.Query("prefix")
 	if err := checkListPrefix(prefix); err != nil {
@@ -160,6 +188,15 @@ func checkListPrefix(prefix string) error {
 
 // remove deletes any object of the bucket, and marks its video deleted if
 // it has one (see videos.remove).
+//
+//	@Summary	Delete any object
+//	@Tags	admin
+//	@Produce	json
+//	@Security	adminBasic
+//	@Param	objectKey query string true "the object's key"
+//	@Success	200 {object} object{objectKey=string,deleted=bool}
+//	@Failure	400,401,404,429,503 {object} errorBody "the contract's error body"
+//	@Router	/admin/object [delete]
 func (a *admin) remove(c *fiber.Ctx) error {
 	key := c.Query("objectKey")
 	if err := checkKeyShape(key); err != nil {

@@ -112,6 +112,18 @@ func (a *accounts) newSession(c *fiber.Ctx, rememberMe bool) persistence.NewSess
 	}
 }
 
+// signUp serves POST /api/auth/sign-up/email.
+//
+//	@Summary	Create an account and sign in
+//	@Description	Better Auth's wire format; sets the session cookie and a set-auth-token header.
+//	@Tags	accounts
+//	@Accept	json
+//	@Produce	json
+//	@Param	body body signUpRequest true "the new account"
+//	@Success	200 {object} signUpResponse
+//	@Header	200 {string} set-auth-token "the signed session token"
+//	@Failure	400,403,413,422,429 {object} errorBody "the contract's error body"
+//	@Router	/api/auth/sign-up/email [post]
 func (a *accounts) signUp(c *fiber.Ctx) error {
 	var req signUpRequest
 	if err := parseAuthBody(c, &req); err != nil {
@@ -144,6 +156,19 @@ func (a *accounts) signUp(c *fiber.Ctx) error {
 var errInvalidCredentials = newError(fiber.StatusUnauthorized, codeBadCredentials,
 	"invalid email or password")
 
+// signIn serves POST /api/auth/sign-in/email.
+//
+//	@Summary	Sign in with email and password
+//	@Description	rememberMe false gives a browser-session cookie.
+//	@Description	Sets the session cookie and set-auth-token.
+//	@Tags	accounts
+//	@Accept	json
+//	@Produce	json
+//	@Param	body body signInRequest true "credentials"
+//	@Success	200 {object} signInResponse
+//	@Header	200 {string} set-auth-token "the signed session token"
+//	@Failure	400,401,403,413,429 {object} errorBody "the contract's error body"
+//	@Router	/api/auth/sign-in/email [post]
 func (a *accounts) signIn(c *fiber.Ctx) error {
 	var req signInRequest
 	if err := parseAuthBody(c, &req); err != nil {
@@ -205,6 +230,16 @@ func (a *accounts) upgradeHash(c *fiber.Ctx, id persistence.UserID, password str
 
 // signOut revokes the request's session, if it carries one, and clears the
 // cookies either way: Better Auth answers success even without a session.
+//
+//	@Summary	Sign out: revoke the session and clear its cookies
+//	@Description	Answers success with or without a session, as Better Auth does.
+//	@Tags	accounts
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Success	200 {object} object{success=bool}
+//	@Failure	403 {object} errorBody "the contract's error body"
+//	@Router	/api/auth/sign-out [post]
 func (a *accounts) signOut(c *fiber.Ctx) error {
 	if token, _ := a.sessions.tokenOf(c); token != "" {
 		if err := a.store.DeleteSession(c.UserContext(), token); err != nil {
@@ -217,6 +252,15 @@ func (a *accounts) signOut(c *fiber.Ctx) error {
 
 // getSession answers the session and user, or JSON null without a live
 // session, as Better Auth does.
+//
+//	@Summary	The caller's session and user
+//	@Description	Answers the JSON literal null without a valid session.
+//	@Tags	accounts
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Success	200 {object} sessionResponse "or null"
+//	@Router	/api/auth/get-session [get]
 func (a *accounts) getSession(c *fiber.Ctx) error {
 	auth, err := a.sessions.current(c)
 	if errors.Is(err, errNoSession) {

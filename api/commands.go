@@ -35,6 +35,21 @@ func (s *Server) mountCommands() {
 // createCommand stores the command, then hands it to the camera's actor.
 // Postgres holds it before the answer, so an accepted command is never
 // lost; a retry with the same idempotencyKey answers the same command.
+//
+//	@Summary	Send a command to a linked camera
+//	@Description	A client device sends it with its token; a user names sourceDeviceId. 201 when created,
+//	@Description	200 when idempotencyKey returns an existing command.
+//	@Tags	commands
+//	@Accept	json
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Security	deviceBearer
+//	@Param	body body commandRequest true "the command"
+//	@Success	201 {object} object{command=wire.Command}
+//	@Success	200 {object} object{command=wire.Command}
+//	@Failure	400,401,403,404,409,413 {object} errorBody "the contract's error body"
+//	@Router	/commands [post]
 func (s *Server) createCommand(c *fiber.Ctx) error {
 	var req commandRequest
 	if err := parseBody(c, &req); err != nil {
@@ -143,6 +158,20 @@ func (s *Server) commandSource(c *fiber.Ctx, named string) (persistence.Device, 
 
 // listCommands answers a device the commands it sent or received, and a
 // user the commands of all their devices; newest first.
+//
+//	@Summary	List commands, newest first
+//	@Tags	commands
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Security	deviceBearer
+//	@Param	deviceId query string false "a device, as source or target" format(uuid)
+//	@Param	status query string false "command status" Enums(queued,delivered,acknowledged,rejected,expired)
+//	@Param	limit query int false "page size"
+//	@Param	cursor query string false "nextCursor of the previous page"
+//	@Success	200 {object} object{commands=[]wire.Command,nextCursor=string}
+//	@Failure	400,401,403,404 {object} errorBody "the contract's error body"
+//	@Router	/commands [get]
 func (s *Server) listCommands(c *fiber.Ctx) error {
 	limit, after, err := pageOf(c)
 	if err != nil {
@@ -182,6 +211,17 @@ func (s *Server) listCommands(c *fiber.Ctx) error {
 
 // ackCommand is the HTTP form of command:ack. The device's own actor
 // records it, so an ack races neither delivery nor expiry.
+//
+//	@Summary	Answer a command (the HTTP fallback of command:ack)
+//	@Tags	commands
+//	@Accept	json
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	commandId path string true "command id" format(uuid)
+//	@Param	body body ackRequest true "status is acknowledged or rejected"
+//	@Success	200 {object} object{command=wire.Command}
+//	@Failure	400,401,403,404,409 {object} errorBody "the contract's error body"
+//	@Router	/commands/{commandId}/ack [post]
 func (s *Server) ackCommand(c *fiber.Ctx) error {
 	id, err := parseUUID("commandId", c.Params("commandId"))
 	if err != nil {

@@ -69,6 +69,18 @@ func (s *Server) mountDevices() {
 	s.app.Get("/ws", s.requireUpgrade, s.requireSocketDevice, s.socketHandler())
 }
 
+// registerDevice serves POST /devices/register.
+//
+//	@Summary	Register a device and get its token once
+//	@Tags	devices
+//	@Accept	json
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	body body registerRequest true "role is camera or client"
+//	@Success	201 {object} registerResponse
+//	@Failure	400,401,403,413 {object} errorBody "the contract's error body"
+//	@Router	/devices/register [post]
 func (s *Server) registerDevice(c *fiber.Ctx) error {
 	var req registerRequest
 	if err := parseBody(c, &req); err != nil {
@@ -95,6 +107,15 @@ func (s *Server) registerDevice(c *fiber.Ctx) error {
 // listDevices answers the user's devices with their live presence, asked
 // of all their actors at once. An actor that does not answer counts as
 // offline: it is passivating, so no socket or heartbeat keeps it.
+//
+//	@Summary	The user's devices, with presence
+//	@Tags	devices
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Success	200 {object} object{devices=[]deviceJSON}
+//	@Failure	401,503 {object} errorBody "the contract's error body"
+//	@Router	/devices [get]
 func (s *Server) listDevices(c *fiber.Ctx) error {
 	devices, err := s.devices.ListDevices(c.UserContext(), userOf(c).ID)
 	if err != nil {
@@ -118,6 +139,20 @@ func (s *Server) listDevices(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"devices": out})
 }
 
+// patchDevice serves PATCH /devices/{deviceId}.
+//
+//	@Summary	Change a device's name, role, metadata or status
+//	@Description	Disabling revokes the token and closes the device's socket.
+//	@Tags	devices
+//	@Accept	json
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	deviceId path string true "device id" format(uuid)
+//	@Param	body body patchRequest true "fields to change; status is active or disabled"
+//	@Success	200 {object} object{device=deviceJSON}
+//	@Failure	400,401,403,404,409 {object} errorBody "the contract's error body"
+//	@Router	/devices/{deviceId} [patch]
 func (s *Server) patchDevice(c *fiber.Ctx) error {
 	id, err := parseUUID("deviceId", c.Params("deviceId"))
 	if err != nil {
@@ -148,6 +183,17 @@ func (s *Server) patchDevice(c *fiber.Ctx) error {
 
 // rotateToken issues a new token; the old one stops working and its socket
 // is closed.
+//
+//	@Summary	Replace a device's token
+//	@Description	The old token stops working at once and its socket closes.
+//	@Tags	devices
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	deviceId path string true "device id" format(uuid)
+//	@Success	200 {object} registerResponse
+//	@Failure	400,401,403,404,409 {object} errorBody "the contract's error body"
+//	@Router	/devices/{deviceId}/token [post]
 func (s *Server) rotateToken(c *fiber.Ctx) error {
 	id, err := parseUUID("deviceId", c.Params("deviceId"))
 	if err != nil {
@@ -179,6 +225,19 @@ func (s *Server) tellDevice(id persistence.DeviceID, msg any) *actors.PresenceRe
 	return &actors.PresenceReport{}
 }
 
+// heartbeat serves POST /devices/{deviceId}/heartbeat.
+//
+//	@Summary	Refresh a device's presence and telemetry
+//	@Description	The body is optional.
+//	@Tags	devices
+//	@Accept	json
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	deviceId path string true "the calling device's id" format(uuid)
+//	@Param	body body heartbeatRequest false "telemetry"
+//	@Success	200 {object} object{device=deviceJSON}
+//	@Failure	400,401,403,404 {object} errorBody "the contract's error body"
+//	@Router	/devices/{deviceId}/heartbeat [post]
 func (s *Server) heartbeat(c *fiber.Ctx) error {
 	id, err := parseUUID("deviceId", c.Params("deviceId"))
 	if err != nil {

@@ -28,6 +28,18 @@ func (s *Server) mountEvents() {
 
 // startMotion asks the camera's actor to record motion and tell its
 // linked clients; the actor orders the camera's events.
+//
+//	@Summary	A camera reports motion
+//	@Description	A retry with the same clientEventId answers the same event (200).
+//	@Tags	events
+//	@Accept	json
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	body body motionStartRequest false "optional"
+//	@Success	201 {object} object{event=wire.Event}
+//	@Success	200 {object} object{event=wire.Event}
+//	@Failure	400,401,403,409 {object} errorBody "the contract's error body"
+//	@Router	/events/motion/start [post]
 func (s *Server) startMotion(c *fiber.Ctx) error {
 	var req motionStartRequest
 	if err := parseOptionalBody(c, &req); err != nil {
@@ -49,6 +61,17 @@ func (s *Server) startMotion(c *fiber.Ctx) error {
 
 // endMotion asks the camera's actor to close one of its events. Ending an
 // event twice answers it again, unchanged.
+//
+//	@Summary	A camera reports the end of motion
+//	@Tags	events
+//	@Accept	json
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	eventId path string true "event id" format(uuid)
+//	@Param	body body motionEndRequest false "optional"
+//	@Success	200 {object} object{event=wire.Event}
+//	@Failure	400,401,403,404 {object} errorBody "the contract's error body"
+//	@Router	/events/{eventId}/motion/end [post]
 func (s *Server) endMotion(c *fiber.Ctx) error {
 	id, err := parseUUID("eventId", c.Params("eventId"))
 	if err != nil {
@@ -90,6 +113,21 @@ func (s *Server) motionAnswer(c *fiber.Ctx, res any, err error, created int) err
 }
 
 // listEvents answers the user's events newest first, a page at a time.
+//
+//	@Summary	The user's motion events, newest first
+//	@Tags	events
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	cameraDeviceId query string false "one camera" format(uuid)
+//	@Param	from query string false "RFC 3339 lower bound" format(date-time)
+//	@Param	to query string false "RFC 3339 upper bound" format(date-time)
+//	@Param	status query string false "open or ended"
+//	@Param	limit query int false "page size"
+//	@Param	cursor query string false "nextCursor of the previous page"
+//	@Success	200 {object} object{events=[]wire.Event,nextCursor=string}
+//	@Failure	400,401 {object} errorBody "the contract's error body"
+//	@Router	/events [get]
 func (s *Server) listEvents(c *fiber.Ctx) error {
 	f, err := eventFilterOf(c)
 	if err != nil {

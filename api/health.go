@@ -13,6 +13,12 @@ const readyTimeout = 2 * time.Second
 
 // healthz says the process is up. It touches no dependency: a database
 // outage must not get a healthy process restarted.
+//
+//	@Summary	Liveness: the process is up
+//	@Tags	operations
+//	@Produce	json
+//	@Success	200 {object} object{status=string}
+//	@Router	/healthz [get]
 func healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
@@ -25,6 +31,13 @@ type readyResponse struct {
 }
 
 // readyz runs every check and answers 503 when any fails.
+//
+//	@Summary	Readiness: database and storage reachable
+//	@Tags	operations
+//	@Produce	json
+//	@Success	200 {object} readyResponse
+//	@Failure	503 {object} readyResponse "a dependency is down (code NOT_READY)"
+//	@Router	/readyz [get]
 func readyz(checks []Check) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		resp := readyResponse{Status: "ready", Checks: make(map[string]string, len(checks))}

@@ -54,6 +54,18 @@ func linkError(err error) error {
 	return err
 }
 
+// createLink serves POST /device-links.
+//
+//	@Summary	Link a camera to a client device
+//	@Tags	devices
+//	@Accept	json
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	body body linkRequest true "both devices are the user's"
+//	@Success	201 {object} object{link=linkJSON}
+//	@Failure	400,401,403,404,409 {object} errorBody "the contract's error body"
+//	@Router	/device-links [post]
 func (s *Server) createLink(c *fiber.Ctx) error {
 	var req linkRequest
 	if err := parseBody(c, &req); err != nil {
@@ -82,6 +94,16 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"link": toLinkJSON(l)})
 }
 
+// listLinks serves GET /device-links.
+//
+//	@Summary	The user's links
+//	@Tags	devices
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Success	200 {object} object{links=[]linkJSON}
+//	@Failure	401 {object} errorBody "the contract's error body"
+//	@Router	/device-links [get]
 func (s *Server) listLinks(c *fiber.Ctx) error {
 	links, err := s.devices.ListLinks(c.UserContext(), userOf(c).ID)
 	if err != nil {
@@ -94,6 +116,17 @@ func (s *Server) listLinks(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"links": out})
 }
 
+// deleteLink serves DELETE /device-links/{linkId}.
+//
+//	@Summary	Delete a link
+//	@Tags	devices
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	linkId path string true "link id" format(uuid)
+//	@Success	200 {object} object{success=bool}
+//	@Failure	400,401,403,404 {object} errorBody "the contract's error body"
+//	@Router	/device-links/{linkId} [delete]
 func (s *Server) deleteLink(c *fiber.Ctx) error {
 	id, err := parseUUID("linkId", c.Params("linkId"))
 	if err != nil {

@@ -209,6 +209,7 @@ func New(opts Options) (*Server, error) {
 	s.mountEvents()
 	s.mountStreams()
 	s.mountSocketIO()
+	s.mountDocs()
 
 	// No catch-all handler: Fiber's own 404 and 405 (a path that exists for
 	// another method) reach errorHandler and answer in the contract's shape.

@@ -22,6 +22,24 @@ var (
 
 // mountSocketIO serves Socket.IO at /socket.io/ for apps written against
 // the Node backend: the same device actors, events and rules as /ws.
+//
+//	@Summary	Socket.IO v5 / Engine.IO v4
+//	@Description	Long-polling (GET receives, POST sends text/plain packets) and the websocket upgrade,
+//	@Description	with the same events as /ws. The device token goes in the CONNECT's auth.token,
+//	@Description	Authorization: Bearer or ?token=.
+//	@Tags	realtime
+//	@Accept	plain
+//	@Produce	plain
+//	@Security	deviceBearer
+//	@Param	EIO query int true "Engine.IO protocol version, 4"
+//	@Param	transport query string true "polling or websocket" Enums(polling, websocket)
+//	@Param	sid query string false "session id, after the handshake"
+//	@Param	token query string false "device token"
+//	@Success	200 {string} string "Engine.IO packets"
+//	@Success	101 "Switching Protocols"
+//	@Failure	400,413 {object} object{code=int,message=string} "Engine.IO's error body"
+//	@Router	/socket.io/ [get]
+//	@Router	/socket.io/ [post]
 func (s *Server) mountSocketIO() {
 	s.sio = socketio.NewServer(socketio.Config{
 		PingInterval: s.realtime.PingInterval,

@@ -94,6 +94,17 @@ func (s *Server) mountStreams() {
 
 // requestStream stores a requested stream and sends its camera a
 // start_stream command through the command flow.
+//
+//	@Summary	A client asks a linked camera to stream
+//	@Description	The camera receives a start_stream command.
+//	@Tags	streams
+//	@Accept	json
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	body body object{cameraDeviceId=string} true "the camera"
+//	@Success	201 {object} object{streamSession=wire.Stream,command=wire.Command}
+//	@Failure	400,401,403,404,409 {object} errorBody "the contract's error body"
+//	@Router	/streams/request [post]
 func (s *Server) requestStream(c *fiber.Ctx) error {
 	var req struct {
 		CameraDeviceID string `json:"cameraDeviceId"`
@@ -151,6 +162,16 @@ func (s *Server) requestStream(c *fiber.Ctx) error {
 
 // listStreams answers the device's streams as camera or requester,
 // newest first.
+//
+//	@Summary	The device's stream sessions, newest first
+//	@Tags	streams
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	limit query int false "page size"
+//	@Param	cursor query string false "nextCursor of the previous page"
+//	@Success	200 {object} object{streamSessions=[]wire.Stream,nextCursor=string}
+//	@Failure	400,401 {object} errorBody "the contract's error body"
+//	@Router	/streams/me/list [get]
 func (s *Server) listStreams(c *fiber.Ctx) error {
 	limit, after, err := pageOf(c)
 	if err != nil {
@@ -170,6 +191,16 @@ func (s *Server) listStreams(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"streamSessions": out, "nextCursor": next})
 }
 
+// acceptStream serves POST /streams/{streamSessionId}/accept.
+//
+//	@Summary	The camera accepts a stream request
+//	@Tags	streams
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Success	200 {object} object{streamSession=wire.Stream}
+//	@Failure	400,401,403,404,409,503 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/accept [post]
 func (s *Server) acceptStream(c *fiber.Ctx) error {
 	st, err := s.streamFor(c, asCamera)
 	if err != nil {
@@ -178,6 +209,16 @@ func (s *Server) acceptStream(c *fiber.Ctx) error {
 	return s.answerStream(c, st, &actors.AcceptStream{DeviceID: deviceOf(c).ID})
 }
 
+// endStream serves POST /streams/{streamSessionId}/end.
+//
+//	@Summary	The camera or the requester ends a stream
+//	@Tags	streams
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Success	200 {object} object{streamSession=wire.Stream}
+//	@Failure	400,401,403,404,503 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/end [post]
 func (s *Server) endStream(c *fiber.Ctx) error {
 	st, err := s.streamFor(c, asParticipant)
 	if err != nil {

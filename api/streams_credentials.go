@@ -17,6 +17,14 @@ type iceServerJSON struct {
 	Credential string   `json:"credential,omitempty"`
 }
 
+// playbackTokenJSON is a token a WHEP player sends as its bearer.
+type playbackTokenJSON struct {
+	PlaybackToken   string               `json:"playbackToken"`
+	ExpiresAt       time.Time            `json:"expiresAt"`
+	StreamSessionID persistence.StreamID `json:"streamSessionId"`
+	WHEPURL         string               `json:"whepUrl"`
+}
+
 // credentialsJSON tells a device how to connect its media. Which URLs are
 // set depends on the role and the media mode: none in legacy mode, where
 // the websocket carries webrtc:* signaling.
@@ -70,6 +78,15 @@ func (s *Server) streamURL(id persistence.StreamID, suffix string) string {
 }
 
 // publishCredentials answers the camera how to publish.
+//
+//	@Summary	What the camera needs to publish
+//	@Tags	streams
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Success	200 {object} credentialsJSON
+//	@Failure	400,401,403,404,409 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/publish-credentials [get]
 func (s *Server) publishCredentials(c *fiber.Ctx) error {
 	st, err := s.streamFor(c, asCamera)
 	if err != nil {
@@ -90,6 +107,16 @@ func (s *Server) publishCredentials(c *fiber.Ctx) error {
 // subscribeCredentials answers a linked client how to watch, with a
 // playback token for a WHEP player. The client joins the stream: it is
 // told when it starts and ends.
+//
+//	@Summary	What a linked client needs to watch
+//	@Description	Also joins the device to the session's events.
+//	@Tags	streams
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Success	200 {object} credentialsJSON
+//	@Failure	400,401,403,404,409 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/subscribe-credentials [get]
 func (s *Server) subscribeCredentials(c *fiber.Ctx) error {
 	st, err := s.streamFor(c, asViewer)
 	if err != nil {
@@ -111,6 +138,15 @@ func (s *Server) subscribeCredentials(c *fiber.Ctx) error {
 }
 
 // playbackToken answers a linked client a fresh playback token.
+//
+//	@Summary	A fresh WHEP playback token (5 minutes)
+//	@Tags	streams
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Success	200 {object} playbackTokenJSON
+//	@Failure	400,401,403,404,409 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/playback-token [get]
 func (s *Server) playbackToken(c *fiber.Ctx) error {
 	st, err := s.streamFor(c, asViewer)
 	if err != nil {
@@ -120,8 +156,8 @@ func (s *Server) playbackToken(c *fiber.Ctx) error {
 		return streamRefusalError(&actors.StreamRefused{Reason: actors.StreamWrongState, Status: st.Status})
 	}
 	token, expires := s.issuePlaybackToken(st.ID, deviceOf(c).ID)
-	return c.JSON(fiber.Map{"playbackToken": token, "expiresAt": expires,
-		"streamSessionId": st.ID, "whepUrl": s.baseURL + "/whep/streams/" + string(st.ID)})
+	return c.JSON(playbackTokenJSON{PlaybackToken: token, ExpiresAt: expires,
+		StreamSessionID: st.ID, WHEPURL: s.baseURL + "/whep/streams/" + string(st.ID)})
 }
 
 func (s *Server) issuePlaybackToken(id persistence.StreamID, d persistence.DeviceID) (string, time.Time) {

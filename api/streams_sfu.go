@@ -45,6 +45,17 @@ func (r sdpRequest) validate() (string, error) {
 }
 
 // publishTransport answers the camera's SDP offer.
+//
+//	@Summary	The camera's SDP offer in, the SFU's answer out
+//	@Tags	streams
+//	@Accept	json
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Param	body body sdpRequest true "the offer"
+//	@Success	200 {object} object{type=string,sdp=string}
+//	@Failure	400,401,403,404,409,429,501,503 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/sfu/publish-transport [post]
 func (s *Server) publishTransport(c *fiber.Ctx) error {
 	var req sdpRequest
 	if err := parseBody(c, &req); err != nil {
@@ -68,6 +79,18 @@ func (s *Server) publishTransport(c *fiber.Ctx) error {
 }
 
 // subscribeTransport answers a linked viewer's recvonly SDP offer.
+//
+//	@Summary	A viewer's recvonly offer in, the SFU's answer out
+//	@Description	A second offer from the same device replaces its transport.
+//	@Tags	streams
+//	@Accept	json
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Param	body body sdpRequest true "the offer"
+//	@Success	200 {object} object{type=string,sdp=string,viewerId=string}
+//	@Failure	400,401,403,404,409,501,503 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/sfu/subscribe-transport [post]
 func (s *Server) subscribeTransport(c *fiber.Ctx) error {
 	var req sdpRequest
 	if err := parseBody(c, &req); err != nil {
@@ -92,6 +115,15 @@ func (s *Server) subscribeTransport(c *fiber.Ctx) error {
 }
 
 // leaveTransport closes the viewer's transport; it may subscribe again.
+//
+//	@Summary	A viewer leaves the SFU room
+//	@Tags	streams
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Success	204
+//	@Failure	400,401,403,404,409,501,503 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/sfu/subscribe-transport [delete]
 func (s *Server) leaveTransport(c *fiber.Ctx) error {
 	st, err := s.streamFor(c, asViewer)
 	if err != nil {
@@ -115,6 +147,17 @@ type candidateRequest struct {
 
 // iceCandidate applies a candidate of the camera (publisher) or of the
 // device's viewer transport; before the offer it waits in the room.
+//
+//	@Summary	Trickle an ICE candidate, before or after the offer
+//	@Tags	streams
+//	@Accept	json
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Param	body body candidateRequest true "RTCIceCandidate.toJSON()"
+//	@Success	204
+//	@Failure	400,401,403,404,409,501,503 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/sfu/ice-candidate [post]
 func (s *Server) iceCandidate(c *fiber.Ctx) error {
 	var req candidateRequest
 	if err := parseBody(c, &req); err != nil {
@@ -140,7 +183,35 @@ func (s *Server) iceCandidate(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// sfuSessionJSON is a stream's SFU room as a participant sees it.
+type sfuSessionJSON struct {
+	StreamSessionID  persistence.StreamID     `json:"streamSessionId"`
+	Status           persistence.StreamStatus `json:"status"`
+	MediaMode        string                   `json:"mediaMode"`
+	MediaProvider    string                   `json:"mediaProvider"`
+	Publisher        publisherJSON            `json:"publisher"`
+	Subscribers      int                      `json:"subscribers"`
+	PacketsIn        uint64                   `json:"packetsIn"`
+	PacketsForwarded uint64                   `json:"packetsForwarded"`
+}
+
+// publisherJSON is the camera's side of a room: tracks it sends.
+type publisherJSON struct {
+	Publishing bool `json:"publishing"`
+	Connected  bool `json:"connected"`
+	Tracks     int  `json:"tracks"`
+}
+
 // sfuSession describes the stream's media to a participant.
+//
+//	@Summary	The session's SFU room: publisher, viewers, packets
+//	@Tags	streams
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Success	200 {object} sfuSessionJSON
+//	@Failure	400,401,403,404,503 {object} errorBody "the contract's error body"
+//	@Router	/streams/{streamSessionId}/sfu/session [get]
 func (s *Server) sfuSession(c *fiber.Ctx) error {
 	st, err := s.streamFor(c, asAnyone)
 	if err != nil {
@@ -151,11 +222,11 @@ func (s *Server) sfuSession(c *fiber.Ctx) error {
 		return err
 	}
 	r := res.(*actors.SessionReport)
-	return c.JSON(fiber.Map{"streamSessionId": st.ID, "status": r.Stream.Status,
-		"mediaMode": r.Stream.MediaMode, "mediaProvider": s.media.Provider,
-		"publisher": fiber.Map{"publishing": r.Publishing, "connected": r.PublisherConnected,
-			"tracks": r.Tracks},
-		"subscribers": r.Viewers, "packetsIn": r.PacketsIn, "packetsForwarded": r.PacketsForwarded})
+	return c.JSON(sfuSessionJSON{StreamSessionID: st.ID, Status: r.Stream.Status,
+		MediaMode: r.Stream.MediaMode, MediaProvider: s.media.Provider,
+		Publisher: publisherJSON{Publishing: r.Publishing, Connected: r.PublisherConnected,
+			Tracks: r.Tracks},
+		Subscribers: r.Viewers, PacketsIn: r.PacketsIn, PacketsForwarded: r.PacketsForwarded})
 }
 
 // streamIDOf is the stream of a media route, for the routes that

@@ -80,6 +80,18 @@ func parseUploadTarget(c *fiber.Ctx) (uploadTarget, error) {
 
 // uploadURL hands out a presigned PUT for a new object under
 // users/<user>/devices/<device>/[prefix/]<unique id>/<file name>.
+//
+//	@Summary	A presigned PUT for a new video
+//	@Description	PUT the file to uploadUrl with exactly headers.
+//	@Tags	videos
+//	@Accept	json
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	body body uploadURLRequest true "what is uploaded"
+//	@Success	200 {object} uploadURLResponse
+//	@Failure	400,401,403,404,409,413,503 {object} errorBody "the contract's error body"
+//	@Router	/videos/upload-url [post]
 func (v *videos) uploadURL(c *fiber.Ctx) error {
 	t, err := parseUploadTarget(c)
 	if err != nil {
@@ -127,6 +139,17 @@ func (v *videos) uploadURL(c *fiber.Ctx) error {
 
 // downloadURL hands out a presigned GET for one of the user's objects.
 // Seeing the object marks its video uploaded.
+//
+//	@Summary	A presigned GET for one of the user's videos
+//	@Tags	videos
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	objectKey query string true "the object's key"
+//	@Param	expiresIn query int false "seconds, 1..604800"
+//	@Success	200 {object} downloadURLResponse
+//	@Failure	400,401,403,404,503 {object} errorBody "the contract's error body"
+//	@Router	/videos/download-url [get]
 func (v *videos) downloadURL(c *fiber.Ctx) error {
 	key := c.Query("objectKey")
 	expiry, err := queryExpiry(c)
@@ -174,6 +197,16 @@ func (v *videos) statObject(c *fiber.Ctx, key string) (objectstore.Object, error
 // remove deletes one of the user's objects and marks its video deleted.
 // The row stays so that an object stored again through the video's
 // still-valid upload URL is recognised and removed (see keep).
+//
+//	@Summary	Delete one of the user's videos
+//	@Tags	videos
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	objectKey query string true "the object's key"
+//	@Success	200 {object} object{objectKey=string,deleted=bool}
+//	@Failure	400,401,403,503 {object} errorBody "the contract's error body"
+//	@Router	/videos [delete]
 func (v *videos) remove(c *fiber.Ctx) error {
 	key := c.Query("objectKey")
 	user := userOf(c)

@@ -34,6 +34,15 @@ type videoListResponse struct {
 // sees uploaded. Uploads still pending are not objects yet and are not
 // listed; objects without a live video row are not the user's videos
 // (see keep).
+//
+//	@Summary	The user's videos in storage
+//	@Tags	videos
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Success	200 {object} videoListResponse
+//	@Failure	401,503 {object} errorBody "the contract's error body"
+//	@Router	/videos [get]
 func (v *videos) list(c *fiber.Ctx) error {
 	user := userOf(c)
 	ctx := c.UserContext()

@@ -56,6 +56,19 @@ func answerSDP(c *fiber.Ctx, location, sdp string) error {
 	return c.Status(fiber.StatusCreated).SendString(sdp)
 }
 
+// whipPublish serves POST /whip/streams/{streamSessionId}.
+//
+//	@Summary	WHIP: publish the camera's media
+//	@Tags	whip
+//	@Accept	application/sdp
+//	@Produce	application/sdp
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Param	offer body string true "SDP offer"
+//	@Success	201 {string} string "SDP answer"
+//	@Header	201 {string} Location "the publisher resource"
+//	@Failure	400,401,403,404,409,415,429,501,503 {object} errorBody "the contract's error body"
+//	@Router	/whip/streams/{streamSessionId} [post]
 func (s *Server) whipPublish(c *fiber.Ctx) error {
 	sdp, err := sdpBody(c, contentTypeSDP)
 	if err != nil {
@@ -74,6 +87,18 @@ func (s *Server) whipPublish(c *fiber.Ctx) error {
 	return answerSDP(c, "/whip/streams/"+string(st.ID)+"/publisher", res.(*actors.SDPAnswer).SDP)
 }
 
+// whipPatch serves PATCH /whip/streams/{streamSessionId}/publisher.
+//
+//	@Summary	WHIP: trickle the camera's ICE candidates
+//	@Tags	whip
+//	@Accept	application/trickle-ice-sdpfrag
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Param	candidates body string true "SDP fragment with a=candidate lines"
+//	@Success	204
+//	@Failure	400,401,403,404,409,415,501,503 {object} errorBody "the contract's error body"
+//	@Router	/whip/streams/{streamSessionId}/publisher [patch]
 func (s *Server) whipPatch(c *fiber.Ctx) error {
 	frag, err := sdpBody(c, contentTypeSDPFrag)
 	if err != nil {
@@ -89,6 +114,15 @@ func (s *Server) whipPatch(c *fiber.Ctx) error {
 
 // whipDelete ends the camera's session: a stream has one publisher for
 // its life.
+//
+//	@Summary	WHIP: stop publishing, which ends the session
+//	@Tags	whip
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Success	200
+//	@Failure	400,401,403,404,501,503 {object} errorBody "the contract's error body"
+//	@Router	/whip/streams/{streamSessionId}/publisher [delete]
 func (s *Server) whipDelete(c *fiber.Ctx) error {
 	st, err := s.streamFor(c, asCamera)
 	if err != nil {
@@ -102,6 +136,21 @@ func (s *Server) whipDelete(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusOK)
 }
 
+// whepPlay serves POST /whep/streams/{streamSessionId}.
+//
+//	@Summary	WHEP: play a stream
+//	@Description	Authorization: Bearer with a playback token for this stream,
+//	@Description	or with a linked client's device token.
+//	@Tags	whip
+//	@Accept	application/sdp
+//	@Produce	application/sdp
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Param	offer body string true "SDP offer"
+//	@Success	201 {string} string "SDP answer"
+//	@Header	201 {string} Location "the viewer resource"
+//	@Failure	400,401,403,404,409,415,501,503 {object} errorBody "the contract's error body"
+//	@Router	/whep/streams/{streamSessionId} [post]
 func (s *Server) whepPlay(c *fiber.Ctx) error {
 	sdp, err := sdpBody(c, contentTypeSDP)
 	if err != nil {
@@ -121,6 +170,19 @@ func (s *Server) whepPlay(c *fiber.Ctx) error {
 	return answerSDP(c, "/whep/streams/"+string(st.ID)+"/viewers/"+ans.ViewerID, ans.SDP)
 }
 
+// whepPatch serves PATCH /whep/streams/{streamSessionId}/viewers/{viewerId}.
+//
+//	@Summary	WHEP: trickle the viewer's ICE candidates
+//	@Tags	whip
+//	@Accept	application/trickle-ice-sdpfrag
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Param	viewerId path string true "viewer id from the Location"
+//	@Param	candidates body string true "SDP fragment with a=candidate lines"
+//	@Success	204
+//	@Failure	400,401,403,404,409,415,501,503 {object} errorBody "the contract's error body"
+//	@Router	/whep/streams/{streamSessionId}/viewers/{viewerId} [patch]
 func (s *Server) whepPatch(c *fiber.Ctx) error {
 	frag, err := sdpBody(c, contentTypeSDPFrag)
 	if err != nil {
@@ -135,6 +197,17 @@ func (s *Server) whepPatch(c *fiber.Ctx) error {
 		ViewerID: c.Params("viewerId")})
 }
 
+// whepDelete serves DELETE /whep/streams/{streamSessionId}/viewers/{viewerId}.
+//
+//	@Summary	WHEP: stop playing
+//	@Tags	whip
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	streamSessionId path string true "stream session id" format(uuid)
+//	@Param	viewerId path string true "viewer id from the Location"
+//	@Success	200
+//	@Failure	400,401,403,404,501,503 {object} errorBody "the contract's error body"
+//	@Router	/whep/streams/{streamSessionId}/viewers/{viewerId} [delete]
 func (s *Server) whepDelete(c *fiber.Ctx) error {
 	st, viewer, err := s.whepViewer(c)
 	if err != nil {

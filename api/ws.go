@@ -97,6 +97,18 @@ func (s *Server) requireSocketDevice(c *fiber.Ctx) error {
 	return s.authenticateDevice(c, token)
 }
 
+// socketHandler serves GET /ws.
+//
+//	@Summary	Realtime websocket (upgrade)
+//	@Description	Upgrades to a websocket of text JSON frames {event, data}; the device token may also
+//	@Description	come as ?token= for browsers. See the README for events and close codes.
+//	@Tags	realtime
+//	@Produce	json
+//	@Security	deviceBearer
+//	@Param	token query string false "device token, for browsers that cannot set headers"
+//	@Success	101 "Switching Protocols"
+//	@Failure	401,403,426 {object} errorBody "the contract's error body"
+//	@Router	/ws [get]
 func (s *Server) socketHandler() fiber.Handler {
 	return websocket.New(s.serveSocket, websocket.Config{
 		HandshakeTimeout: 10 * time.Second,

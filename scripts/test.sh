@@ -5,6 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 
+# The committed OpenAPI document must be what the annotations produce.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  make --no-print-directory swagger >/dev/null
+  if [ -n "$(git status --porcelain swagger/)" ]; then
+    echo "test: swagger/ is stale; run make swagger and commit it:" >&2
+    git status --porcelain swagger/ >&2
+    exit 1
+  fi
+fi
+
 VIGIL_TEST_DATABASE_URL=$(scripts/postgres.sh postgres)
 export VIGIL_TEST_DATABASE_URL
 
