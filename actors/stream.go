@@ -115,6 +115,8 @@ func (a *streamActor) receiveMedia(ctx actor.Context, msg any) {
 		a.mediaEvent(ctx, msg)
 	case *negotiated:
 		a.negotiated(msg)
+	case *recordingStopped:
+		a.recordingStopped(ctx, msg)
 	}
 }
 

@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"encoding/json"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -33,6 +35,9 @@ type RecordingConfig struct {
 	Dir string
 	// SegmentLength is record.Config.SegmentLength.
 	SegmentLength time.Duration
+	// MaxDiskBytes bounds Dir: while it holds more, no new segment starts
+	// (RECORDING_MAX_DISK). Zero means no bound.
+	MaxDiskBytes int64
 	// Enabled reports whether a camera's streams are recorded; nil records
 	// every stream.
 	Enabled func(camera persistence.DeviceID) bool
@@ -66,7 +71,23 @@ type recordingWorker struct {
 
 	rec    *record.Recorder
 	detach func()
+
+	root   *actor.RootContext
+	parent *actor.PID
+	// diskFull is set while Dir is over MaxDiskBytes, so the change is
+	// logged and told once.
+	diskFull bool
 }
+
+// recordingStopped tells the stream actor that its worker records no
+// more, and why.
+type recordingStopped struct {
+	Reason string
+}
+
+// RecordingStoppedDiskFull is recording:stopped's reason when the
+// recordings folder is over its bound.
+const RecordingStoppedDiskFull = "disk_full"
 
 // recordPacket carries one packet from the room's sink goroutine into the
 // worker's mailbox, so a panic while writing it is the supervisor's.
@@ -116,7 +137,9 @@ func (w *recordingWorker) Receive(ctx actor.Context) {
 // start opens a recorder and attaches it to the room.
 func (w *recordingWorker) start(ctx actor.Context) {
 	stream := w.stream
+	w.root, w.parent = ctx.ActorSystem().Root, ctx.Parent()
 	rec, err := record.New(record.Config{
+		MayStart:        w.mayStart,
 		Dir:             filepath.Join(w.cfg.Dir, string(stream.ID)),
 		SegmentLength:   w.cfg.SegmentLength,
 		RequestKeyframe: w.room.RequestKeyframe,
@@ -186,4 +209,59 @@ func (a *streamActor) stopRecording() {
 		a.log.Warn("recording worker did not stop in time", "err", err)
 	}
 	a.recording = nil
+}
+
+// mayStart lets a segment start while the recordings folder is within its
+// bound. It runs on the worker's goroutine, inside WriteRTP.
+func (w *recordingWorker) mayStart() bool {
+	if w.cfg.MaxDiskBytes <= 0 {
+		return true
+	}
+	used, err := dirSize(w.cfg.Dir)
+	if err != nil {
+		w.log.Warn("recordings folder not measured; recording anyway", "err", err)
+		return true
+	}
+	full := used > w.cfg.MaxDiskBytes
+	switch {
+	case full && !w.diskFull:
+		w.log.Warn("recording paused: recordings folder over its bound",
+			"setting", "RECORDING_MAX_DISK", "bytes", used, "maxBytes", w.cfg.MaxDiskBytes)
+		if w.parent != nil {
+			w.root.Send(w.parent, &recordingStopped{Reason: RecordingStoppedDiskFull})
+		}
+	case !full && w.diskFull:
+		w.log.Info("recording resumed: recordings folder within its bound", "bytes", used)
+	}
+	w.diskFull = full
+	return !full
+}
+
+// dirSize is the bytes of the regular files under dir.
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n += info.Size()
+		}
+		return nil
+	})
+	return n, err
+}
+
+// recordingStopped tells the stream's audience that it is not recorded
+// any more, with the reason.
+func (a *streamActor) recordingStopped(ctx actor.Context, msg *recordingStopped) {
+	data, _ := json.Marshal(map[string]string{"streamId": string(a.id), "reason": msg.Reason})
+	for _, d := range a.audience() {
+		ctx.Send(a.sys.dir.Get(KindDevice, string(d)), &DeliverEvent{Event: "recording:stopped",
+			Data: data})
+	}
 }

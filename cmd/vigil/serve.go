@@ -82,8 +82,16 @@ func serve(ctx context.Context) error {
 	devices := persistence.NewDevices(pool)
 	commands, events := persistence.NewCommands(pool), persistence.NewEvents(pool)
 	streams := persistence.NewStreams(pool)
+	recording, uploader := startRecording(log, cfg.Media, plane, store, pool)
+	if uploader != nil {
+		// Stopped after the actors (deferred calls run last first), so the
+		// segments that stopping streams finish are queued; what is not
+		// uploaded by then stays on disk for the next start.
+		defer uploader.Stop()
+	}
 	system := actors.New(actors.Config{Store: devices, Commands: commands, Events: events,
-		Streams: streams, SFU: plane.sfu, Logger: log, MotionOpenTimeout: cfg.MotionOpenTimeout})
+		Streams: streams, SFU: plane.sfu, Logger: log, MotionOpenTimeout: cfg.MotionOpenTimeout,
+		Recording: recording})
 	defer system.Shutdown()
 	if err := recoverWork(ctx, log, system); err != nil {
 		return err
@@ -93,7 +101,7 @@ func serve(ctx context.Context) error {
 		Logger:          log,
 		Accounts:        persistence.NewAccounts(pool),
 		Videos:          persistence.NewVideos(pool),
-		Storage:         store,
+		Storage:         apiStorage(store),
 		AdminUsername:   cfg.AdminUsername,
 		AdminPassword:   cfg.AdminPassword,
 		Hasher:          betterauth.NewHasher(0),

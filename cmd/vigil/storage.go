@@ -18,9 +18,9 @@ const storageStartTimeout = 5 * time.Second
 // Storage that is down does not stop start-up: /readyz reports it and the
 // storage routes answer 503 until it answers, and the readiness check then
 // creates the bucket. It returns a nil store when storage is not configured
-// (an untyped nil, so api sees "none").
+// (see apiStorage for handing it to api).
 func openStorage(ctx context.Context, log *slog.Logger,
-	cfg config.Storage) (api.ObjectStore, []api.Check, error) {
+	cfg config.Storage) (*objectstore.Store, []api.Check, error) {
 	if !cfg.Configured() {
 		log.Warn("object storage not configured; /videos and /admin storage routes answer 503",
 			"setting", "MINIO_ENDPOINT")
@@ -44,4 +44,13 @@ func openStorage(ctx context.Context, log *slog.Logger,
 			"publicEndpoint", cfg.PublicEndpoint)
 	}
 	return store, []api.Check{{Name: "storage", Check: store.EnsureBucket}}, nil
+}
+
+// apiStorage hands the store to api as an untyped nil when there is none,
+// so api sees "none" rather than a nil *objectstore.Store.
+func apiStorage(store *objectstore.Store) api.ObjectStore {
+	if store == nil {
+		return nil
+	}
+	return store
 }

@@ -32,6 +32,11 @@ const maxLatePackets = 256
 // the room throttles them again for the camera.
 const keyframeRequestEvery = 500 * time.Millisecond
 
+// refusedWait is how long after MayStart refused a segment the recorder
+// skips frames without asking for keyframes or asking MayStart again: a
+// full disk is not freed within a frame.
+const refusedWait = 5 * time.Second
+
 // Default picture size written when a keyframe's header cannot be read;
 // players take the real size from the bitstream.
 const (
@@ -51,6 +56,10 @@ type Config struct {
 	// OnSegment is told of each finished segment, on the goroutine that
 	// wrote it; it must not block.
 	OnSegment func(Segment)
+	// MayStart, when set, is asked before each segment starts; when it
+	// says no, nothing is recorded until a keyframe after refusedWait asks
+	// again. The worker uses it to bound the disk the recordings take.
+	MayStart func() bool
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -73,6 +82,8 @@ type Recorder struct {
 	segStart time.Duration
 	askedAt  time.Time
 	skipped  int
+	// refusedAt is when MayStart last refused a segment.
+	refusedAt time.Time
 }
 
 type videoTrack struct {
@@ -173,6 +184,10 @@ func (r *Recorder) videoFrame(s *pionmedia.Sample) {
 		v.needKey = false
 		v.width, v.height = vp8Size(s.Data, v.width, v.height)
 	}
+	if r.seg == nil && !r.refusedAt.IsZero() && r.cfg.Now().Sub(r.refusedAt) < refusedWait {
+		r.skipped++
+		return
+	}
 	if v.needKey || (r.seg == nil && !key) {
 		r.skipped++
 		r.askKeyframe()
@@ -198,6 +213,11 @@ func (r *Recorder) shouldCut(pos time.Duration) bool {
 // cut finishes the current segment and starts one at pos.
 func (r *Recorder) cut(pos time.Duration) {
 	r.finish()
+	if r.cfg.MayStart != nil && !r.cfg.MayStart() {
+		r.refusedAt = r.cfg.Now()
+		return
+	}
+	r.refusedAt = time.Time{}
 	seg, err := openSegment(r.cfg.Dir, r.origin.Add(pos), r.video.width, r.video.height,
 		r.audio != nil)
 	if err != nil {

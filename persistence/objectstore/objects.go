@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 	"unicode/utf8"
 
@@ -148,4 +150,40 @@ func (s *Store) removeLong(ctx context.Context, key string) error {
 		}
 	}
 	return nil
+}
+
+// PutFile uploads the local file at path to key with contentType and
+// returns what storage stored; a file that cannot be read is its
+// os error, not ErrUnavailable. It is the server's own upload, used for the
+// recordings it makes; phones upload through PresignPut instead. Uploading
+// to a key again replaces the object, so a retry is harmless.
+func (s *Store) PutFile(ctx context.Context, key, path, contentType string) (Object, error) {
+	if len(key) > MaxKeyBytes {
+		return Object{}, fmt.Errorf("upload %q: %w: longer than %d bytes", key, ErrInvalidKey,
+			MaxKeyBytes)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Object{}, fmt.Errorf("upload %q: %w", key, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Object{}, fmt.Errorf("upload %q: %w", key, err)
+	}
+	var obj Object
+	err = s.retryWithBucket(ctx, func() error {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("upload %q: %w", key, err)
+		}
+		info, err := s.client.PutObject(ctx, s.bucket, key, f, st.Size(),
+			minio.PutObjectOptions{ContentType: contentType})
+		if err != nil {
+			return wrapKey("upload", key, err)
+		}
+		obj = Object{Key: info.Key, Size: info.Size, ContentType: contentType, ETag: info.ETag,
+			LastModified: info.LastModified}
+		return nil
+	})
+	return obj, err
 }

@@ -104,7 +104,17 @@ type Media struct {
 	// StreamRequestTimeout bounds how long a stream request waits for the
 	// camera to accept.
 	StreamRequestTimeout time.Duration
+	// RecordingEnabled records SFU streams into RecordingsDir and uploads
+	// them; it needs object storage. RecordingSegment is a segment's
+	// length; RecordingMaxDisk bounds RecordingsDir in bytes.
+	RecordingEnabled bool
+	RecordingSegment time.Duration
+	RecordingMaxDisk int64
 }
+
+// minRecordingSegment keeps segments long enough that a keyframe interval
+// of a few seconds still cuts them near their length.
+const minRecordingSegment = 5 * time.Second
 
 // Storage holds the object storage settings (MINIO_*).
 type Storage struct {
@@ -171,6 +181,9 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 			TURNTTL:               r.duration("TURN_TTL", 6*time.Hour),
 			TURNEmbeddedListen:    r.str("TURN_EMBEDDED_LISTEN", ""),
 			StreamRequestTimeout:  r.duration("STREAM_REQUEST_TIMEOUT", time.Minute),
+			RecordingEnabled:      r.bool("RECORDING_ENABLED", true),
+			RecordingSegment:      r.duration("RECORDING_SEGMENT", time.Minute),
+			RecordingMaxDisk:      int64(r.int("RECORDING_MAX_DISK", 1<<30)),
 		},
 		Storage: Storage{
 			Endpoint:       r.str("MINIO_ENDPOINT", ""),
@@ -289,6 +302,12 @@ func (m Media) validateStreams() error {
 		return settingError("TURN_TTL", "must be at least 1m (TURN allocations refresh every 10m)")
 	case m.StreamRequestTimeout < time.Second:
 		return settingError("STREAM_REQUEST_TIMEOUT", "must be at least 1s")
+	case m.RecordingSegment < minRecordingSegment:
+		return settingError("RECORDING_SEGMENT", "must be at least 5s")
+	case m.RecordingMaxDisk < 1:
+		return settingError("RECORDING_MAX_DISK", "must be a number of bytes, at least 1")
+	case m.RecordingEnabled && m.RecordingsDir == "":
+		return settingError("MEDIA_RECORDINGS_DIR", "is required with RECORDING_ENABLED")
 	case m.TURNEmbeddedListen == "":
 		return nil
 	case m.TURNSecret == "":
