@@ -145,3 +145,38 @@ func TestWHIPPublishAndWHEPPlayOverPlainHTTP(t *testing.T) {
 		t.Fatal("the camera's slot was not released")
 	}
 }
+
+func TestPlaybackTokenStopsWorkingWhenItsDeviceIsDisabledOrUnlinked(t *testing.T) {
+	e, _ := newStreamEnv(t, nil)
+	p := streamSetup(t, e)
+	s := e.requestStream(p.cli, p.cam)
+	e.publish(s, p.cam).start()
+
+	tokenOf := func() string {
+		return decodeAs[struct{ PlaybackToken string }](t, e.do("GET", streamPath(s, "/playback-token"),
+			nil, p.other.bearer()...), http.StatusOK).PlaybackToken
+	}
+	whep := func(tok string) *http.Response {
+		v := newFakeViewer(t)
+		return e.rawDo("POST", "/whep/streams/"+string(s.ID), "application/sdp", localOffer(t, v.pc),
+			"Authorization", "Bearer "+tok)
+	}
+
+	tok := tokenOf()
+	e.do("PATCH", "/devices/"+p.other.ID, map[string]any{"status": "disabled"}, p.u.bearer()...)
+	expectError(t, whep(tok), http.StatusUnauthorized, "INVALID_PLAYBACK_TOKEN")
+
+	e.do("PATCH", "/devices/"+p.other.ID, map[string]any{"status": "active"}, p.u.bearer()...)
+	links := decodeAs[struct{ Links []linkJSON }](t, e.do("GET", "/device-links", nil, p.u.bearer()...),
+		http.StatusOK)
+	for _, l := range links.Links {
+		if string(l.ClientDeviceID) == p.other.ID {
+			e.do("DELETE", "/device-links/"+string(l.ID), nil, p.u.bearer()...)
+		}
+	}
+	resp := whep(tok)
+	resp.Body.Close()
+	if resp.StatusCode < 400 {
+		t.Fatalf("an unlinked device's playback token opened a viewer: %d", resp.StatusCode)
+	}
+}

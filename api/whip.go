@@ -229,10 +229,12 @@ func (s *Server) whepViewer(c *fiber.Ctx) (persistence.Stream, persistence.Devic
 	if err != nil {
 		return persistence.Stream{}, "", err
 	}
+	ctx := c.UserContext()
 	token := bearerOf(c)
 	var viewer persistence.Device
+	var tokenDevice persistence.DeviceID
 	if strings.HasPrefix(token, DeviceTokenPrefix) {
-		if viewer, err = s.deviceByToken(c.UserContext(), token); err != nil {
+		if viewer, err = s.deviceByToken(ctx, token); err != nil {
 			return persistence.Stream{}, "", err
 		}
 	} else {
@@ -240,19 +242,30 @@ func (s *Server) whepViewer(c *fiber.Ctx) (persistence.Stream, persistence.Devic
 		if !ok {
 			return persistence.Stream{}, "", errBadPlaybackToken
 		}
-		viewer = persistence.Device{ID: d}
+		tokenDevice = d
 	}
-	st, err := s.streams.StreamByID(c.UserContext(), id)
+	st, err := s.streams.StreamByID(ctx, id)
 	if errors.Is(err, persistence.ErrNotFound) {
 		return st, "", errStreamNotFound
 	}
 	if err != nil {
 		return st, "", err
 	}
-	if viewer.UserID != "" {
-		if err := s.mayUse(c.UserContext(), st, viewer, asViewer); err != nil {
+	if tokenDevice != "" {
+		// A playback token names a device; it holds only while that device
+		// is active and still linked, like the device's own token would.
+		viewer, err = s.devices.UserDevice(ctx, st.UserID, tokenDevice)
+		switch {
+		case errors.Is(err, persistence.ErrNotFound):
+			return st, "", errBadPlaybackToken
+		case err != nil:
 			return st, "", err
+		case viewer.Status != persistence.StatusActive:
+			return st, "", errBadPlaybackToken
 		}
+	}
+	if err := s.mayUse(ctx, st, viewer, asViewer); err != nil {
+		return st, "", err
 	}
 	return st, viewer.ID, nil
 }

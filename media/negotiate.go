@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -41,4 +42,49 @@ func answer(ctx context.Context, pc *webrtc.PeerConnection,
 		return "", ctx.Err()
 	}
 	return pc.LocalDescription().SDP, nil
+}
+
+// checkOffer refuses SDP that is not an offer this role may send. An
+// offer's DTLS role is a=setup:actpass: active and passive are an
+// answerer's choice (RFC 8842 §5.2), so SDP carrying them is an answer
+// posted as an offer. A viewer only receives: a media section that sends
+// (sendonly, sendrecv, or no direction at all, which means sendrecv) is
+// refused, or the SFU would agree to take media from a viewer.
+func checkOffer(offerSDP string, role Role) error {
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(offerSDP); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSDP, err)
+	}
+	for i, m := range d.MediaDescriptions {
+		setup, ok := m.Attribute("setup")
+		if !ok {
+			setup, ok = d.Attribute("setup")
+		}
+		if ok && setup != "actpass" {
+			return fmt.Errorf("%w: media %d has a=setup:%s; an offer uses actpass", ErrInvalidSDP, i, setup)
+		}
+		if role != RoleSubscriber || m.MediaName.Media == "application" {
+			continue
+		}
+		if dir := directionOf(m, &d); dir == "sendonly" || dir == "sendrecv" {
+			return fmt.Errorf("%w: media %d is %s; a viewer's offer only receives", ErrInvalidSDP, i, dir)
+		}
+	}
+	return nil
+}
+
+// directionOf returns a media section's direction attribute, the session's
+// when the section names none, and sendrecv when neither does (RFC 4566 §6).
+func directionOf(m *sdp.MediaDescription, d *sdp.SessionDescription) string {
+	for _, dir := range []string{"sendrecv", "sendonly", "recvonly", "inactive"} {
+		if _, ok := m.Attribute(dir); ok {
+			return dir
+		}
+	}
+	for _, dir := range []string{"sendrecv", "sendonly", "recvonly", "inactive"} {
+		if _, ok := d.Attribute(dir); ok {
+			return dir
+		}
+	}
+	return "sendrecv"
 }

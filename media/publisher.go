@@ -54,6 +54,9 @@ func (r *Room) reservePublisher() (*peer, error) {
 
 // negotiatePublisher applies the offer and early candidates, and answers.
 func (r *Room) negotiatePublisher(ctx context.Context, p *peer, offerSDP string) (string, error) {
+	if err := checkOffer(offerSDP, RolePublisher); err != nil {
+		return "", err
+	}
 	if err := applyOffer(p.pc, offerSDP); err != nil {
 		return "", err
 	}

@@ -111,6 +111,9 @@ func (r *Room) reserveSubscriber(viewerID string) (*subscriber, error) {
 // negotiateSubscriber applies the offer, adds the camera's tracks, applies
 // early candidates and answers.
 func (r *Room) negotiateSubscriber(ctx context.Context, s *subscriber, offerSDP string) (string, error) {
+	if err := checkOffer(offerSDP, RoleSubscriber); err != nil {
+		return "", err
+	}
 	if err := applyOffer(s.pc, offerSDP); err != nil {
 		return "", err
 	}
