@@ -2,6 +2,7 @@ package actors
 
 import (
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -32,6 +33,15 @@ const (
 type Directory struct {
 	root  *actor.RootContext
 	props map[Kind]*actor.Props // set at construction, read-only after
+
+	// spawning serialises lookups of one name with its spawn. protoactor
+	// (v0.0.0-20240822) adds a new process to its registry before it
+	// registers the mailbox's dispatcher, so a lookup that finds the name
+	// taken could post into a mailbox that cannot schedule yet (a data race
+	// seen under -race, and a nil dispatcher at worst). Holding the name's
+	// stripe across SpawnNamed makes such a lookup wait until the spawn is
+	// whole. It guards no state of its own.
+	spawning [64]sync.Mutex
 }
 
 func newDirectory(root *actor.RootContext, props map[Kind]*actor.Props) *Directory {
@@ -47,11 +57,24 @@ func (d *Directory) Get(kind Kind, id string) *actor.PID {
 	if !ok {
 		return d.root.ActorSystem().NewLocalPID(name)
 	}
+	stripe := &d.spawning[fnv32(name)%uint32(len(d.spawning))]
+	stripe.Lock()
 	pid, err := d.root.SpawnNamed(props, name)
+	stripe.Unlock()
 	if err != nil && !errors.Is(err, actor.ErrNameExists) {
 		return d.root.ActorSystem().NewLocalPID(name)
 	}
 	return pid
+}
+
+// fnv32 is FNV-1a, enough to spread names over the stripes.
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 // supervision is the strategy of the guardian of directory actors.

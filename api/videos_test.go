@@ -258,7 +258,10 @@ func TestOversizedUploadRequestIs413AndTheNextRequestWorks(t *testing.T) {
 		return resp
 	}
 	valid := []byte(`{"fileName":"a.mp4","deviceId":"` + device + `"}`)
-	for _, size := range []int{storageBodyLimit + 1, DefaultBodyLimit + 1} {
+	// Over the server-wide limit fasthttp answers 413 and closes with the
+	// body unread, so the client may see a reset instead of the answer; that
+	// limit is covered with a small body in TestOversizedBodyIs413AndTheNextRequestWorks.
+	for _, size := range []int{storageBodyLimit + 1} {
 		padded := []byte(`{"fileName":"a.mp4","deviceId":"` + device + `","prefix":"` +
 			strings.Repeat("a", size) + `"}`)
 		expectError(t, send(padded), http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE")
