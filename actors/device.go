@@ -43,6 +43,9 @@ type deviceActor struct {
 	// streams are the open stream sessions the device is camera or
 	// requester of; they end when it goes offline.
 	streams map[persistence.StreamID]struct{}
+	// joined are streams the device joined as a linked viewer, newest last;
+	// legacy signaling may name them. Bounded by maxJoinedStreams.
+	joined []persistence.StreamID
 }
 
 func deviceProps(cfg *Config, sys *System) *actor.Props {
@@ -117,6 +120,8 @@ func (a *deviceActor) receiveWork(ctx actor.Context, msg any) {
 		a.motionOpenExpired(ctx)
 	case *StreamOpened:
 		a.streamOpened(msg)
+	case *StreamJoined:
+		a.streamJoined(msg)
 	case *StreamClosed:
 		delete(a.streams, msg.StreamID)
 	}

@@ -213,3 +213,9 @@ type negotiated struct {
 	Via      ViewerVia
 	OK       bool
 }
+
+// StreamJoined goes from a stream's actor to a linked client that joined
+// as a viewer, so the client's legacy signaling may name that stream.
+type StreamJoined struct {
+	StreamID persistence.StreamID
+}

@@ -86,7 +86,7 @@ func (a *streamActor) Receive(ctx actor.Context) {
 	case *EndStream:
 		a.respond(ctx, a.endByDevice(ctx, msg))
 	case *JoinStream:
-		a.respond(ctx, a.join(msg))
+		a.respond(ctx, a.join(ctx, msg))
 	case *ParticipantOffline:
 		a.participantOffline(ctx, msg)
 	case *streamRequestExpired:
@@ -290,7 +290,7 @@ func (a *streamActor) end(ctx actor.Context, reason string, by persistence.Devic
 }
 
 // join records a linked client that will watch.
-func (a *streamActor) join(msg *JoinStream) any {
+func (a *streamActor) join(ctx actor.Context, msg *JoinStream) any {
 	if msg.DeviceID == a.stream.CameraDeviceID {
 		return a.refuse(StreamNotViewer)
 	}
@@ -299,6 +299,7 @@ func (a *streamActor) join(msg *JoinStream) any {
 	}
 	if msg.DeviceID != a.stream.RequesterDeviceID {
 		a.joined[msg.DeviceID] = struct{}{}
+		ctx.Send(a.sys.dir.Get(KindDevice, string(msg.DeviceID)), &StreamJoined{StreamID: a.id})
 	}
 	return &StreamAnswer{Stream: a.stream}
 }

@@ -92,6 +92,14 @@ func TestLegacyRelaySignalsBetweenCameraAndLinkedViewersOnly(t *testing.T) {
 		t.Fatalf("joined viewer got %+v", got)
 	}
 	expectNoEvent(t, wsUnlinked, "webrtc:offer", 200*time.Millisecond)
+
+	// A stream that does not exist is refused like one the device takes no
+	// part in, so the answer tells nothing of other users' streams.
+	sendFrame(t, wsCli, "webrtc:offer", map[string]string{
+		"streamSessionId": "00000000-0000-4000-8000-000000000000", "toDeviceId": p.cam.ID, "sdp": "v=0"})
+	if e := expectFrame[errorBody](t, wsCli, "error"); e.Code != "NOT_STREAM_PEER" {
+		t.Fatalf("unknown stream: %+v", e)
+	}
 }
 
 func TestMockProviderGivesCredentialsButNoMediaPlane(t *testing.T) {
