@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -137,6 +138,10 @@ func (s *Server) requestStream(c *fiber.Ctx) error {
 	st, err := s.streams.CreateStream(c.UserContext(), persistence.NewStream{UserID: d.UserID,
 		CameraDeviceID: persistence.DeviceID(camera), RequesterDeviceID: d.ID,
 		MediaMode: s.media.Mode, CreatedAt: now, RequestExpiresAt: expires})
+	if errors.Is(err, persistence.ErrTooManyStreams) {
+		return newError(fiber.StatusConflict, "TOO_MANY_STREAMS", fmt.Sprintf(
+			"the camera already has %d open streams; end one first", persistence.MaxOpenStreamsPerCamera))
+	}
 	if err != nil {
 		return err
 	}

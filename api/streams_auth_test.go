@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,4 +146,32 @@ func TestStreamPlaybackTokenIsBoundToStreamDeviceAndTime(t *testing.T) {
 	expectError(t, whep(tok.PlaybackToken), 409, "CAMERA_NOT_PUBLISHING")
 	e.advance(PlaybackTokenTTL + time.Second)
 	expectError(t, whep(tok.PlaybackToken), 401, "INVALID_PLAYBACK_TOKEN")
+}
+
+func TestACameraHasABoundedNumberOfOpenStreams(t *testing.T) {
+	e := newTestEnv(t)
+	p := streamSetup(t, e)
+	statuses := make(chan int, 12)
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := e.do("POST", "/streams/request", map[string]string{"cameraDeviceId": p.cam.ID},
+				p.cli.bearer()...)
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for st := range statuses {
+		count[st]++
+	}
+	if count[http.StatusCreated] != persistence.MaxOpenStreamsPerCamera ||
+		count[http.StatusConflict] != 12-persistence.MaxOpenStreamsPerCamera {
+		t.Fatalf("statuses %v, want %d created and the rest 409", count,
+			persistence.MaxOpenStreamsPerCamera)
+	}
 }

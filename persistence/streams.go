@@ -91,17 +91,45 @@ func scanStream(row pgx.Row) (Stream, error) {
 
 // CreateStream stores a requested stream session.
 func (q *Streams) CreateStream(ctx context.Context, n NewStream) (Stream, error) {
-	s, err := scanStream(q.pool.QueryRow(ctx, `
-		INSERT INTO stream_sessions AS s (id, user_id, camera_device_id, requester_device_id,
-			media_mode, created_at, updated_at, request_expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
-		RETURNING `+streamColumns, newID(), n.UserID, n.CameraDeviceID, n.RequesterDeviceID,
-		n.MediaMode, n.CreatedAt, n.RequestExpiresAt))
+	var s Stream
+	err := pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
+		// One camera's requests are counted and inserted one at a time, so
+		// concurrent requests cannot pass the bound together.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`,
+			"stream-requests/"+string(n.CameraDeviceID)); err != nil {
+			return err
+		}
+		var open int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM stream_sessions
+			WHERE camera_device_id = $1 AND status <> 'ended'`, n.CameraDeviceID).Scan(&open); err != nil {
+			return err
+		}
+		if open >= MaxOpenStreamsPerCamera {
+			return ErrTooManyStreams
+		}
+		var err error
+		s, err = scanStream(tx.QueryRow(ctx, `
+			INSERT INTO stream_sessions AS s (id, user_id, camera_device_id, requester_device_id,
+				media_mode, created_at, updated_at, request_expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
+			RETURNING `+streamColumns, newID(), n.UserID, n.CameraDeviceID, n.RequesterDeviceID,
+			n.MediaMode, n.CreatedAt, n.RequestExpiresAt))
+		return err
+	})
 	if err != nil {
 		return Stream{}, fmt.Errorf("create stream for camera %s: %w", n.CameraDeviceID, err)
 	}
 	return s, nil
 }
+
+// MaxOpenStreamsPerCamera bounds the sessions a camera has requested or
+// streaming at once: a phone publishes one stream, and each session holds
+// a publisher slot and a command.
+const MaxOpenStreamsPerCamera = 4
+
+// ErrTooManyStreams means the camera already has MaxOpenStreamsPerCamera
+// open sessions.
+var ErrTooManyStreams = errors.New("too many open streams for this camera")
 
 // SetStreamCommand records the start_stream command sent for a stream.
 func (q *Streams) SetStreamCommand(ctx context.Context, id StreamID, cmd CommandID) error {
