@@ -180,3 +180,17 @@ func TestPlaybackTokenStopsWorkingWhenItsDeviceIsDisabledOrUnlinked(t *testing.T
 		t.Fatalf("an unlinked device's playback token opened a viewer: %d", resp.StatusCode)
 	}
 }
+
+func TestSDPFragmentsMustBeSDPLines(t *testing.T) {
+	for frag, ok := range map[string]bool{
+		"a=mid:0\r\na=candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n": true,
+		"a=end-of-candidates\r\n":                                      true,
+		"zzzz":                                                         false,
+		"a=mid:0\r\nnot sdp\r\n":                                       false,
+	} {
+		_, err := parseSDPFrag(frag)
+		if (err == nil) != ok {
+			t.Errorf("parseSDPFrag(%q) = %v, want ok=%v", frag, err, ok)
+		}
+	}
+}

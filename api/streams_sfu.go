@@ -166,6 +166,12 @@ func (s *Server) iceCandidate(c *fiber.Ctx) error {
 	if req.Candidate == "" || len(req.Candidate) > maxCandidateBytes {
 		return badRequest("INVALID_CANDIDATE", "candidate is required, at most 1024 bytes")
 	}
+	if i := req.SDPMLineIndex; i != nil && (*i < 0 || *i > 8) {
+		return badRequest("INVALID_CANDIDATE", "sdpMLineIndex must be 0..8")
+	}
+	if len(req.SDPMid) > 32 {
+		return badRequest("INVALID_CANDIDATE", "sdpMid is longer than 32 bytes")
+	}
 
 	st, err := s.streamFor(c, asAnyone)
 	if err != nil {

@@ -307,6 +307,10 @@ func parseSDPFrag(frag string) ([]fragCandidate, error) {
 	for _, line := range strings.Split(frag, "\n") {
 		line = strings.TrimRight(line, "\r")
 		switch {
+		case line == "":
+		case len(line) < 2 || line[1] != '=':
+			// RFC 8840 fragments are SDP lines, "<letter>=<value>".
+			return nil, badRequest("INVALID_SDP_FRAG", "the body must be SDP lines (RFC 8840)")
 		case strings.HasPrefix(line, "m="):
 			mline++
 			mid = ""

@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -29,8 +30,31 @@ func (r *Room) AddSubscriberCandidate(viewerID string, c webrtc.ICECandidateInit
 	return r.addCandidate(peerKey{role: RoleSubscriber, viewerID: viewerID}, c)
 }
 
+// maxMLineIndex bounds a candidate's m-line index: a camera offers video
+// and audio, a viewer receives them; a few more leave room for data.
+const maxMLineIndex = 8
+
+// checkCandidate refuses a candidate that could never apply, so one that
+// arrives before its offer fails now and not silently later. An empty
+// candidate is the end-of-candidates marker and passes.
+func checkCandidate(c webrtc.ICECandidateInit) error {
+	if c.SDPMLineIndex != nil && *c.SDPMLineIndex > maxMLineIndex {
+		return fmt.Errorf("%w: sdpMLineIndex %d", ErrInvalidCandidate, *c.SDPMLineIndex)
+	}
+	if c.Candidate == "" {
+		return nil
+	}
+	if _, err := ice.UnmarshalCandidate(c.Candidate); err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrInvalidCandidate, c.Candidate, err)
+	}
+	return nil
+}
+
 // addCandidate applies c to the peer, or keeps it until the peer's offer.
 func (r *Room) addCandidate(key peerKey, c webrtc.ICECandidateInit) error {
+	if err := checkCandidate(c); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()

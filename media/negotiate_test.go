@@ -59,3 +59,22 @@ func TestAViewerOfferThatSendsIsRefused(t *testing.T) {
 	v := startTestViewer(t, room, "honest")
 	waitFor(t, 5e9, "the honest viewer to receive video", func() bool { return v.video.Load() > 10 })
 }
+
+func TestGarbageCandidatesAreRefusedEvenBeforeTheOffer(t *testing.T) {
+	sfu := newTestSFU(t, nil)
+	room := sfu.NewRoom(RoomConfig{ID: "stream-garbage-candidates"})
+	t.Cleanup(room.Close)
+	big := uint16(1000)
+	for _, c := range []webrtc.ICECandidateInit{
+		{Candidate: "garbage"},
+		{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", SDPMLineIndex: &big},
+	} {
+		if err := room.AddPublisherCandidate(c); !errors.Is(err, ErrInvalidCandidate) {
+			t.Errorf("AddPublisherCandidate(%+v) = %v, want ErrInvalidCandidate", c, err)
+		}
+	}
+	ok := webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"}
+	if err := room.AddPublisherCandidate(ok); err != nil {
+		t.Fatalf("a well-formed early candidate: %v", err)
+	}
+}
