@@ -117,29 +117,65 @@ type Server struct {
 
 // New builds the application. It does not listen; see Listen.
 func New(opts Options) (*Server, error) {
-	if opts.BodyLimit == 0 {
-		opts.BodyLimit = DefaultBodyLimit
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.ActorTimeout == 0 {
-		opts.ActorTimeout = DefaultActorTimeout
-	}
 	if opts.Devices == nil || opts.Actors == nil || opts.Commands == nil || opts.Events == nil {
 		return nil, errors.New("api: Options.Devices, Actors, Commands and Events are required")
 	}
-	if opts.CommandTTL == 0 {
-		opts.CommandTTL = DefaultCommandTTL
+	opts.setDefaults()
+	trusted, err := betterauth.ParseOrigins(
+		append([]string{opts.BaseURL.Scheme + "://" + opts.BaseURL.Host}, opts.TrustedOrigins...))
+	if err != nil {
+		return nil, fmt.Errorf("trusted origins: %w", err)
 	}
-	if opts.CommandTTLMax == 0 {
-		opts.CommandTTLMax = DefaultCommandTTLMax
+	dummy, err := opts.Hasher.Hash(context.Background(), betterauth.NewToken(16))
+	if err != nil {
+		return nil, fmt.Errorf("prepare dummy hash: %w", err)
 	}
-	log := opts.Logger
+
+	s := newServer(opts)
+	s.useMiddleware(opts, trusted)
+	s.app.Get("/healthz", healthz)
+	s.app.Get("/readyz", readyz(opts.Checks))
+	s.mountAccounts(opts, &accounts{log: s.log, store: opts.Accounts, hasher: opts.Hasher,
+		sessions: s.sessions, dummyHash: dummy})
+	if err := s.mountStorage(opts); err != nil {
+		return nil, err
+	}
+	s.mountDevices()
+	s.mountCommands()
+	s.mountEvents()
+	s.mountStreams()
+	s.mountSocketIO()
+	s.mountDocs()
+	// No catch-all handler: Fiber's own 404 and 405 (a path that exists for
+	// another method) reach errorHandler and answer in the contract's shape.
+	return s, nil
+}
+
+// setDefaults fills the options a caller may leave zero.
+func (o *Options) setDefaults() {
+	if o.BodyLimit == 0 {
+		o.BodyLimit = DefaultBodyLimit
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ActorTimeout == 0 {
+		o.ActorTimeout = DefaultActorTimeout
+	}
+	if o.CommandTTL == 0 {
+		o.CommandTTL = DefaultCommandTTL
+	}
+	if o.CommandTTLMax == 0 {
+		o.CommandTTLMax = DefaultCommandTTLMax
+	}
+}
+
+// newServer makes the Fiber application and the Server around it.
+func newServer(opts Options) *Server {
 	app := fiber.New(fiber.Config{
 		AppName:               "vigil",
 		BodyLimit:             opts.BodyLimit,
-		ErrorHandler:          errorHandler(log),
+		ErrorHandler:          errorHandler(opts.Logger),
 		DisableStartupMessage: true,
 		// Handlers hand strings to actors and goroutines that outlive the
 		// request; fasthttp would otherwise reuse their bytes.
@@ -155,7 +191,7 @@ func New(opts Options) (*Server, error) {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	})
-	s := &Server{app: app, log: log, sessions: &sessions{
+	return &Server{app: app, log: opts.Logger, sessions: &sessions{
 		store: opts.Accounts, secret: opts.Secret, secure: opts.BaseURL.Scheme == "https",
 		lifetime: opts.SessionLifetime, now: opts.Now,
 	}, devices: opts.Devices, actors: opts.Actors, actorTimeout: opts.ActorTimeout,
@@ -164,56 +200,35 @@ func New(opts Options) (*Server, error) {
 		commandTTL: opts.CommandTTL, commandTTLMax: opts.CommandTTLMax, now: opts.Now,
 		streams: opts.Streams, media: opts.Media.withDefaults(), playbackKey: playbackKey(opts.Secret),
 		baseURL: opts.BaseURL.Scheme + "://" + opts.BaseURL.Host}
-	dummy, err := opts.Hasher.Hash(context.Background(), betterauth.NewToken(16))
-	if err != nil {
-		return nil, fmt.Errorf("prepare dummy hash: %w", err)
-	}
-	acc := &accounts{log: log, store: opts.Accounts, hasher: opts.Hasher,
-		sessions: s.sessions, dummyHash: dummy}
+}
 
-	trusted, err := betterauth.ParseOrigins(
-		append([]string{opts.BaseURL.Scheme + "://" + opts.BaseURL.Host}, opts.TrustedOrigins...))
-	if err != nil {
-		return nil, fmt.Errorf("trusted origins: %w", err)
-	}
-	app.Use(recover.New(recover.Config{EnableStackTrace: true,
+// useMiddleware installs what every request passes through, in order.
+func (s *Server) useMiddleware(opts Options, trusted betterauth.Origins) {
+	log := s.log
+	s.app.Use(recover.New(recover.Config{EnableStackTrace: true,
 		StackTraceHandler: func(c *fiber.Ctx, e any) {
 			log.Error("handler panicked", "path", c.Path(), "panic", e, "requestID", requestID(c))
 		}}))
-	app.Use(requestid.New())
-	app.Use(resolveClientIP(opts.TrustedProxies))
-	app.Use(accessLog(log))
-	app.Use(cors.New(cors.Config{
+	s.app.Use(requestid.New())
+	s.app.Use(resolveClientIP(opts.TrustedProxies))
+	s.app.Use(accessLog(log))
+	s.app.Use(cors.New(cors.Config{
 		AllowOriginsFunc: trusted.Contains,
 		AllowCredentials: true,
 		AllowHeaders:     "Content-Type, Authorization",
 		// WHIP and WHEP players in browsers read the resource's Location.
 		ExposeHeaders: "set-auth-token, Location",
 	}))
-	app.Use(originGuard(trusted, s.sessions.cookieName()))
+	s.app.Use(originGuard(trusted, s.sessions.cookieName()))
+}
 
-	app.Get("/healthz", healthz)
-	app.Get("/readyz", readyz(opts.Checks))
-
-	auth := app.Group("/api/auth")
+// mountAccounts registers Better Auth's routes.
+func (s *Server) mountAccounts(opts Options, acc *accounts) {
+	auth := s.app.Group("/api/auth")
 	auth.Post("/sign-up/email", s.rateLimit(opts, "sign-up"), acc.signUp)
 	auth.Post("/sign-in/email", s.rateLimit(opts, "sign-in"), acc.signIn)
 	auth.Post("/sign-out", acc.signOut)
 	auth.Get("/get-session", acc.getSession)
-
-	if err := s.mountStorage(opts); err != nil {
-		return nil, err
-	}
-	s.mountDevices()
-	s.mountCommands()
-	s.mountEvents()
-	s.mountStreams()
-	s.mountSocketIO()
-	s.mountDocs()
-
-	// No catch-all handler: Fiber's own 404 and 405 (a path that exists for
-	// another method) reach errorHandler and answer in the contract's shape.
-	return s, nil
 }
 
 // rateLimit allows opts.AuthRateLimit requests per client address per
