@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-oss/vigil/api/betterauth"
 	"github.com/vigil-oss/vigil/cmd/vigil/config"
 	"github.com/vigil-oss/vigil/persistence"
+	"github.com/vigil-oss/vigil/persistence/objectstore"
 )
 
 // shutdownTimeout bounds graceful shutdown: requests in flight get this long
@@ -97,7 +98,22 @@ func serve(ctx context.Context) error {
 		return err
 	}
 
-	srv, err := api.New(api.Options{
+	srv, err := api.New(apiOptions(cfg, log, pool, store, checks, system))
+	if err != nil {
+		return err
+	}
+	go sweepSessions(ctx, log, persistence.NewAccounts(pool))
+	if cfg.DebugAddr != "" {
+		go serveDebug(log, cfg.DebugAddr)
+	}
+	return serveUntilDone(ctx, log, cfg, srv, system)
+}
+
+// apiOptions is what the HTTP layer gets: the stores over pool, the
+// actor system and the settings that shape the routes.
+func apiOptions(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, store *objectstore.Store,
+	checks []api.Check, system *actors.System) api.Options {
+	return api.Options{
 		Logger:          log,
 		Accounts:        persistence.NewAccounts(pool),
 		Videos:          persistence.NewVideos(pool),
@@ -113,28 +129,27 @@ func serve(ctx context.Context) error {
 		AuthRateWindow:  cfg.AuthRateWindow,
 		SessionLifetime: cfg.SessionLifetime,
 		Checks:          checks,
-		Devices:         devices,
+		Devices:         persistence.NewDevices(pool),
 		Actors:          system,
-		Commands:        commands,
-		Events:          events,
+		Commands:        persistence.NewCommands(pool),
+		Events:          persistence.NewEvents(pool),
 		CommandTTL:      cfg.CommandTTL,
 		CommandTTLMax:   cfg.CommandTTLMax,
-		Streams:         streams,
+		Streams:         persistence.NewStreams(pool),
 		Media:           mediaOptions(cfg.Media),
-	})
-	if err != nil {
-		return err
 	}
+}
 
+// serveUntilDone serves until ctx ends or serving fails, then ends open
+// streams while their sockets can still hear it and drains requests,
+// all within shutdownTimeout.
+func serveUntilDone(ctx context.Context, log *slog.Logger, cfg *config.Config, srv *api.Server,
+	system *actors.System) error {
 	// "tcp" listens on IPv6 and IPv4 alike; Fiber's own default is tcp4.
 	addr := net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	go sweepSessions(ctx, log, persistence.NewAccounts(pool))
-	if cfg.DebugAddr != "" {
-		go serveDebug(log, cfg.DebugAddr)
 	}
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- srv.Serve(ln) }()
