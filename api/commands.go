@@ -22,6 +22,8 @@ type CommandStore interface {
 var (
 	errNotLinked = newError(fiber.StatusForbidden, "NOT_LINKED",
 		"the source device is not linked to targetDeviceId")
+	errCameraDisabled = newError(fiber.StatusConflict, "DEVICE_DISABLED",
+		"the camera is disabled: it cannot receive commands")
 	errNotClient = newError(fiber.StatusForbidden, "NOT_A_CLIENT",
 		"only a client device sends commands")
 )
@@ -64,26 +66,12 @@ func (s *Server) createCommand(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	link, err := s.devices.LinkStateOf(c.UserContext(), n.TargetDeviceID, source.ID)
-	switch {
-	case err != nil:
-		return err
-	case !link.Linked:
-		return errNotLinked
-	case link.CameraDisabled:
-		return newError(fiber.StatusConflict, "DEVICE_DISABLED",
-			"the camera is disabled: it cannot receive commands")
-	}
 
 	now := s.now().UTC()
 	n.UserID, n.SourceDeviceID, n.CreatedAt, n.ExpiresAt = source.UserID, source.ID, now, now.Add(ttl)
 	cmd, created, err := s.issueCommand(c.UserContext(), n)
-	if errors.Is(err, persistence.ErrIdempotencyReused) {
-		return newError(fiber.StatusConflict, "IDEMPOTENCY_KEY_REUSED",
-			"idempotencyKey already names a command with another target, type or payload")
-	}
 	if err != nil {
-		return err
+		return commandRefusal(err)
 	}
 
 	status := fiber.StatusOK
@@ -93,6 +81,21 @@ func (s *Server) createCommand(c *fiber.Ctx) error {
 			"commandID", cmd.ID, "commandType", cmd.Type)
 	}
 	return c.Status(status).JSON(fiber.Map{"command": wire.FromCommand(cmd)})
+}
+
+// commandRefusal names why the store refused a command; the link and the
+// camera's status are checked by the insert itself.
+func commandRefusal(err error) error {
+	switch {
+	case errors.Is(err, persistence.ErrNotLinked):
+		return errNotLinked
+	case errors.Is(err, persistence.ErrDisabled):
+		return errCameraDisabled
+	case errors.Is(err, persistence.ErrIdempotencyReused):
+		return newError(fiber.StatusConflict, "IDEMPOTENCY_KEY_REUSED",
+			"idempotencyKey already names a command with another target, type or payload")
+	}
+	return err
 }
 
 // issueCommand is the one way a command reaches a camera: it is stored,

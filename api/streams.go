@@ -150,7 +150,7 @@ func (s *Server) requestStream(c *fiber.Ctx) error {
 		Payload:   []byte(`{"streamSessionId":"` + string(st.ID) + `"}`),
 		CreatedAt: now, ExpiresAt: expires})
 	if err != nil {
-		return err
+		return commandRefusal(err)
 	}
 	if err := s.streams.SetStreamCommand(c.UserContext(), st.ID, cmd.ID); err != nil {
 		return err

@@ -104,22 +104,49 @@ func nullIfEmpty(s string) *string {
 	return &s
 }
 
-// CreateCommand stores a queued command and reports whether it is new. A
-// repeated idempotency key of the same source returns the command stored
-// first, or ErrIdempotencyReused when it asked for something else.
-func (s *Commands) CreateCommand(ctx context.Context, n NewCommand) (Command, bool, error) {
-	c, err := scanCommand(s.pool.QueryRow(ctx, `
+// ErrNotLinked means the source of a command is not linked to its target.
+var ErrNotLinked = errors.New("source not linked to target")
+
+// createCommandSQL inserts the command only when source and target are
+// linked and the target is not disabled, and says which of the two failed,
+// in one round trip and from one snapshot: no check can go stale before
+// the insert. pair always yields one row; ins at most one.
+const createCommandSQL = `
+	WITH pair AS (
+		SELECT EXISTS (SELECT 1 FROM device_links
+				WHERE camera_device_id = $4::uuid AND client_device_id = $3::uuid) AS linked,
+			EXISTS (SELECT 1 FROM devices WHERE id = $4::uuid AND status = 'disabled') AS disabled
+	), ins AS (
 		INSERT INTO commands AS c (id, user_id, source_device_id, target_device_id,
 			command_type, payload, idempotency_key, created_at, updated_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
+		SELECT $1::uuid, $2::text, $3::uuid, $4::uuid, $5::text, $6::jsonb, $7::text,
+			$8::timestamptz, $8::timestamptz, $9::timestamptz
+		FROM pair WHERE pair.linked AND NOT pair.disabled
 		ON CONFLICT (source_device_id, idempotency_key) DO NOTHING
-		RETURNING `+commandColumns, newID(), n.UserID, n.SourceDeviceID, n.TargetDeviceID,
-		n.Type, n.Payload, nullIfEmpty(n.IdempotencyKey), n.CreatedAt, n.ExpiresAt))
-	if err == nil {
-		return c, true, nil
-	}
-	if !errors.Is(err, ErrNotFound) {
+		RETURNING ` + commandColumns + `
+	)
+	SELECT pair.linked, pair.disabled, c.* FROM pair LEFT JOIN ins c ON true`
+
+// CreateCommand stores a queued command and reports whether it is new. It
+// stores nothing for a source not linked to the target (ErrNotLinked) or a
+// disabled target (ErrDisabled). A repeated idempotency key of the same
+// source returns the command stored first, or ErrIdempotencyReused when it
+// asked for something else.
+func (s *Commands) CreateCommand(ctx context.Context, n NewCommand) (Command, bool, error) {
+	var linked, disabled bool
+	c, inserted, err := scanOptionalCommand(s.pool.QueryRow(ctx, createCommandSQL, newID(), n.UserID,
+		n.SourceDeviceID, n.TargetDeviceID, n.Type, n.Payload, nullIfEmpty(n.IdempotencyKey),
+		n.CreatedAt, n.ExpiresAt), &linked, &disabled)
+	switch {
+	case err != nil:
 		return Command{}, false, fmt.Errorf("create command for %s: %w", n.TargetDeviceID, err)
+	case !linked:
+		return Command{}, false, fmt.Errorf("command from %s to %s: %w", n.SourceDeviceID,
+			n.TargetDeviceID, ErrNotLinked)
+	case disabled:
+		return Command{}, false, fmt.Errorf("command to %s: %w", n.TargetDeviceID, ErrDisabled)
+	case inserted:
+		return c, true, nil
 	}
 	c, err = scanCommand(s.pool.QueryRow(ctx, `SELECT `+commandColumns+` FROM commands c
 		WHERE c.source_device_id = $1 AND c.idempotency_key = $2`,
@@ -132,6 +159,33 @@ func (s *Commands) CreateCommand(ctx context.Context, n NewCommand) (Command, bo
 			ErrIdempotencyReused)
 	}
 	return c, false, nil
+}
+
+// scanOptionalCommand scans lead columns, then a command's columns that
+// are all NULL when there is no command (an outer join); it reports
+// whether there was one.
+func scanOptionalCommand(row pgx.Row, lead ...any) (Command, bool, error) {
+	var c Command
+	var id, source, target *string
+	var user, typ, status *string
+	var created, updated, expires, delivered, completed *time.Time
+	var reason, key *string
+	err := row.Scan(append(lead, &id, &user, &source, &target, &typ, &c.Payload, &status, &reason,
+		&key, &created, &updated, &expires, &delivered, &completed)...)
+	if err != nil || id == nil {
+		return Command{}, false, err
+	}
+	c.ID, c.UserID, c.SourceDeviceID = CommandID(*id), UserID(*user), DeviceID(*source)
+	c.TargetDeviceID, c.Type, c.Status = DeviceID(*target), *typ, CommandStatus(*status)
+	c.Reason, c.IdempotencyKey = *reason, *key
+	c.CreatedAt, c.UpdatedAt, c.ExpiresAt = *created, *updated, *expires
+	if delivered != nil {
+		c.DeliveredAt = *delivered
+	}
+	if completed != nil {
+		c.CompletedAt = *completed
+	}
+	return c, true, nil
 }
 
 // samePayload compares two JSON objects by value: jsonb does not keep the
