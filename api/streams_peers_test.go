@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -9,13 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/media"
+	"github.com/vigil-oss/vigil/media/mediatest"
 )
 
 // streamSFU builds an SFU on loopback for a test; change adjusts it.
@@ -43,58 +41,19 @@ func newStreamEnv(t testing.TB, change func(*media.Config), mutate ...func(*Opti
 }
 
 // peerAPI is a browser-like pion API on loopback only.
-func peerAPI(t testing.TB) *webrtc.API {
-	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(se))
-}
+func peerAPI(t testing.TB) *webrtc.API { return mediatest.LoopbackAPI(t) }
 
 // localOffer makes pc's offer and waits for its candidates.
 func localOffer(t testing.TB, pc *webrtc.PeerConnection) string {
-	t.Helper()
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-done
-	return pc.LocalDescription().SDP
+	return mediatest.GatheredOffer(t, pc)
 }
 
 func applyAnswer(t testing.TB, pc *webrtc.PeerConnection, sdp string) {
-	t.Helper()
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer,
-		SDP: sdp}); err != nil {
-		t.Fatal(err)
-	}
+	mediatest.ApplyAnswer(t, pc, sdp)
 }
 
 // stripCandidates removes candidate lines, so a peer depends on trickle.
-func stripCandidates(sdp string) string {
-	var out []string
-	for _, l := range strings.Split(sdp, "\r\n") {
-		if !strings.HasPrefix(l, "a=candidate") && l != "a=end-of-candidates" {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\r\n")
-}
+func stripCandidates(sdp string) string { return mediatest.WithoutCandidates(sdp) }
 
 // candidatesOf returns the candidate lines of an SDP, without "a=".
 func candidatesOf(sdp string) []string {

@@ -2,20 +2,17 @@ package media
 
 import (
 	"context"
-	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/vigil-oss/vigil/media/mediatest"
 )
 
 // Test stream shape: 30 frames a second of 6,250 bytes is 1.5 Mbps.
@@ -47,49 +44,17 @@ func newTestSFU(t testing.TB, change func(*Config)) *SFU {
 	return s
 }
 
-// clientAPI builds the API of a test peer: a browser-like peer with
-// pion's default codecs and interceptors, on loopback only.
-func clientAPI(t testing.TB) *webrtc.API {
-	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(se))
-}
+// clientAPI builds the API of a browser-like test peer on loopback.
+func clientAPI(t testing.TB) *webrtc.API { return mediatest.LoopbackAPI(t) }
 
 // offerOf creates the peer's offer and waits for its candidates.
 func offerOf(t testing.TB, pc *webrtc.PeerConnection) string {
-	t.Helper()
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	return pc.LocalDescription().SDP
+	return mediatest.GatheredOffer(t, pc)
 }
 
 // setAnswer applies the SFU's answer.
 func setAnswer(t testing.TB, pc *webrtc.PeerConnection, sdp string) {
-	t.Helper()
-	ans := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}
-	if err := pc.SetRemoteDescription(ans); err != nil {
-		t.Fatal(err)
-	}
+	mediatest.ApplyAnswer(t, pc, sdp)
 }
 
 // testCamera publishes a synthetic VP8 video track (a keyframe first and
@@ -321,14 +286,5 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 	}
 }
 
-// withoutCandidates strips candidate lines from an SDP, to make a peer
-// depend on trickled candidates.
-func withoutCandidates(sdp string) string {
-	var out []string
-	for _, line := range strings.Split(sdp, "\r\n") {
-		if !strings.HasPrefix(line, "a=candidate") && line != "a=end-of-candidates" {
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "\r\n")
-}
+// withoutCandidates makes a peer depend on trickled candidates.
+func withoutCandidates(sdp string) string { return mediatest.WithoutCandidates(sdp) }

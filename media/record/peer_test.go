@@ -2,20 +2,18 @@ package record
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/vigil-oss/vigil/media"
+	"github.com/vigil-oss/vigil/media/mediatest"
 )
 
 // Shape of the test camera: 30 frames a second, 20 ms Opus packets.
@@ -106,24 +104,7 @@ func publishCamera(t testing.TB, room *media.Room) *camera {
 	return c
 }
 
-func loopbackAPI(t testing.TB) *webrtc.API {
-	t.Helper()
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	reg := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, reg); err != nil {
-		t.Fatal(err)
-	}
-	se := webrtc.SettingEngine{}
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(se))
-}
+func loopbackAPI(t testing.TB) *webrtc.API { return mediatest.LoopbackAPI(t) }
 
 func sendTrack(t testing.TB, pc *webrtc.PeerConnection, mime, id string,
 	rtcpReader func(*webrtc.RTPSender)) *webrtc.TrackLocalStaticSample {
