@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
+	"github.com/vigil-oss/vigil/persistence/objectstore/s3test"
 )
 
 // chromiumPath finds the browser; `make test` installs Debian's chromium.
@@ -133,7 +134,7 @@ func TestAdminDashboardUploadsFromTheBrowser(t *testing.T) {
 	if err != nil || obj.Size != int64(len(content)) || obj.ContentType != "video/webm" {
 		t.Fatalf("stored object %+v, err %v; want %d bytes of video/webm", obj, err, len(content))
 	}
-	code, got := download(t, href)
+	code, got := s3test.Get(t, href)
 	if code != 200 || sha256.Sum256(got) != sha256.Sum256(content) {
 		t.Fatalf("download link of the page: status %d, %d bytes", code, len(got))
 	}

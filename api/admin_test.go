@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/vigil-oss/vigil/persistence/objectstore/s3test"
 )
 
 func basicAuth(user, pass string) string {
@@ -107,7 +109,7 @@ func TestAdminUploadListDownloadDelete(t *testing.T) {
 	if len(keys) != 2 || keys[up.ObjectKey] == "" || keys[userUpload.ObjectKey] == "" {
 		t.Fatalf("admin list %+v, want the admin's and the user's object", list.Objects)
 	}
-	status, got := download(t, keys[up.ObjectKey])
+	status, got := s3test.Get(t, keys[up.ObjectKey])
 	if status != 200 || sha256.Sum256(got) != sha256.Sum256(body) {
 		t.Fatalf("download: status %d, %d bytes", status, len(got))
 	}

@@ -78,21 +78,6 @@ func putObject(t *testing.T, rawURL string, headers map[string]string, body []by
 	return resp.StatusCode
 }
 
-// download fetches a presigned URL.
-func download(t *testing.T, rawURL string) (int, []byte) {
-	t.Helper()
-	resp, err := http.Get(rawURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, body
-}
-
 // closedPort returns a loopback port nothing listens on.
 func closedPort(t *testing.T) int {
 	t.Helper()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-oss/vigil/persistence/objectstore/s3test"
 )
 
 func TestVideoRoundTripThroughPresignedURLs(t *testing.T) {
@@ -51,7 +53,7 @@ func TestVideoRoundTripThroughPresignedURLs(t *testing.T) {
 
 	q := "?objectKey=" + url.QueryEscape(up.ObjectKey)
 	dl := decodeAs[downloadURLResponse](t, e.do("GET", "/videos/download-url"+q, nil, u.bearer()...), 200)
-	status, downloaded := download(t, dl.DownloadURL)
+	status, downloaded := s3test.Get(t, dl.DownloadURL)
 	if status != 200 || sha256.Sum256(downloaded) != sha256.Sum256(body) {
 		t.Fatalf("download: status %d, %d bytes; want the uploaded bytes", status, len(downloaded))
 	}
@@ -64,7 +66,7 @@ func TestVideoRoundTripThroughPresignedURLs(t *testing.T) {
 	if len(list.Videos) != 0 {
 		t.Fatalf("list after delete: %+v", list.Videos)
 	}
-	if status, _ := download(t, dl.DownloadURL); status != http.StatusNotFound {
+	if status, _ := s3test.Get(t, dl.DownloadURL); status != http.StatusNotFound {
 		t.Fatalf("old download URL after delete: status %d, want 404", status)
 	}
 	expectError(t, e.do("GET", "/videos/download-url"+q, nil, u.bearer()...), 404, "OBJECT_NOT_FOUND")

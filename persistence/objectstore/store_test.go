@@ -37,20 +37,6 @@ func put(t *testing.T, u *url.URL, headers http.Header, body []byte) *http.Respo
 	return resp
 }
 
-func get(t *testing.T, u string) (int, []byte) {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, body
-}
-
 func TestPresignedRoundTripKeepsBytesAndAwkwardKeys(t *testing.T) {
 	store := s3test.New(t)
 	ctx := context.Background()
@@ -81,7 +67,7 @@ func TestPresignedRoundTripKeepsBytesAndAwkwardKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			status, got := get(t, dl.String())
+			status, got := s3test.Get(t, dl.String())
 			if status != http.StatusOK || sha256.Sum256(got) != sha256.Sum256(body) {
 				t.Fatalf("download status %d, %d bytes; want 200 and the uploaded bytes",
 					status, len(got))
@@ -188,7 +174,7 @@ func TestPresignedURLsNameThePublicEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status, body := get(t, dl.String()); dl.Hostname() != "localhost" || status != 200 ||
+	if status, body := s3test.Get(t, dl.String()); dl.Hostname() != "localhost" || status != 200 ||
 		string(body) != "abc" {
 		t.Fatalf("download from %s: status %d, body %q", dl.Host, status, body)
 	}

@@ -13,7 +13,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"testing"
@@ -80,4 +82,20 @@ func New(t testing.TB, mutate ...func(*objectstore.Config)) *objectstore.Store {
 		}
 	})
 	return store
+}
+
+// Get fetches a URL, a presigned download as a phone would, and returns
+// the status and body.
+func Get(t testing.TB, rawURL string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body
 }
