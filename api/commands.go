@@ -205,11 +205,7 @@ func (s *Server) listCommands(c *fiber.Ctx) error {
 	cmds, next := nextCursor(cmds, limit, func(c persistence.Command) (time.Time, string) {
 		return c.CreatedAt, string(c.ID)
 	})
-	out := make([]wire.Command, len(cmds))
-	for i, cmd := range cmds {
-		out[i] = wire.FromCommand(cmd)
-	}
-	return c.JSON(fiber.Map{"commands": out, "nextCursor": next})
+	return c.JSON(fiber.Map{"commands": wire.All(cmds, wire.FromCommand), "nextCursor": next})
 }
 
 // ackCommand is the HTTP form of command:ack. The device's own actor

@@ -143,9 +143,5 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 	events, next := nextCursor(events, f.Limit-1, func(e persistence.Event) (time.Time, string) {
 		return e.StartedAt, string(e.ID)
 	})
-	out := make([]wire.Event, len(events))
-	for i, e := range events {
-		out[i] = wire.FromEvent(e)
-	}
-	return c.JSON(fiber.Map{"events": out, "nextCursor": next})
+	return c.JSON(fiber.Map{"events": wire.All(events, wire.FromEvent), "nextCursor": next})
 }

@@ -189,11 +189,7 @@ func (s *Server) listStreams(c *fiber.Ctx) error {
 	list, next := nextCursor(list, limit, func(st persistence.Stream) (time.Time, string) {
 		return st.CreatedAt, string(st.ID)
 	})
-	out := make([]wire.Stream, len(list))
-	for i, st := range list {
-		out[i] = wire.FromStream(st)
-	}
-	return c.JSON(fiber.Map{"streamSessions": out, "nextCursor": next})
+	return c.JSON(fiber.Map{"streamSessions": wire.All(list, wire.FromStream), "nextCursor": next})
 }
 
 // acceptStream serves POST /streams/{streamSessionId}/accept.

@@ -95,3 +95,12 @@ func optTime(t time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// All converts a page of rows with one of the From functions.
+func All[T, U any](rows []T, from func(T) U) []U {
+	out := make([]U, len(rows))
+	for i, r := range rows {
+		out[i] = from(r)
+	}
+	return out
+}
