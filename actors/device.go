@@ -35,6 +35,10 @@ type deviceActor struct {
 
 	// commands are a camera's pending commands, each with its expiry timer.
 	commands map[persistence.CommandID]*heldCommand
+	// writes are the command status changes waiting for the batch in
+	// flight, writing, to commit (see device_writes.go).
+	writes  []pendingWrite
+	writing *writeBatch
 	// openEvents are a camera's motion events not yet ended.
 	openEvents map[persistence.EventID]struct{}
 	// motionClose fires when an offline camera's open events are due to
@@ -105,7 +109,9 @@ func (a *deviceActor) receiveWork(ctx actor.Context, msg any) {
 	case *DeliverCommand:
 		a.deliverCommand(ctx, msg)
 	case *AckCommand:
-		a.respond(ctx, a.ackCommand(ctx, msg))
+		a.ackCommand(ctx, msg, nil)
+	case *commandWritesDone:
+		a.writesDone(ctx, msg)
 	case *CommandStatusChanged:
 		a.commandStatusChanged(ctx, msg)
 	case *commandExpired:
@@ -189,7 +195,7 @@ func (a *deviceActor) restarting(ctx actor.Context) {
 // Otherwise it waits another idle period.
 func (a *deviceActor) idle(ctx actor.Context) {
 	if a.conn != nil || a.heartbeatFresh() || len(a.commands) > 0 || a.motionClose != nil ||
-		len(a.streams) > 0 {
+		len(a.streams) > 0 || a.writing != nil || len(a.writes) > 0 {
 		ctx.SetReceiveTimeout(a.cfg.IdleTimeout)
 		return
 	}

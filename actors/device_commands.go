@@ -72,18 +72,8 @@ const ReasonUnlinked = "unlinked"
 // withdraw expires a held command early. A failure leaves it held; its own
 // expiry still ends it.
 func (a *deviceActor) withdraw(ctx actor.Context, id persistence.CommandID) {
-	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	cmd, changed, err := a.cfg.Commands.Withdraw(c, id, a.cfg.Now().UTC(), ReasonUnlinked)
-	if err != nil {
-		a.log.Warn("could not withdraw a command", "commandID", id, "err", err)
-		return
-	}
-	a.release(id)
-	if changed {
-		a.log.Info("command withdrawn: its source was unlinked", "commandID", id)
-		a.notifySource(ctx, cmd)
-	}
+	a.queueWrite(ctx, pendingWrite{write: persistence.CommandWrite{Kind: persistence.WriteWithdraw,
+		ID: id, Reason: ReasonUnlinked}})
 }
 
 // linkedTo reports whether any link joins this device to peer.
@@ -144,24 +134,35 @@ func (a *deviceActor) deliverHeld(ctx actor.Context) {
 }
 
 // deliver records a queued command as delivered, then sends it to the
-// socket and tells the source. A command that Postgres no longer holds as
-// queued (acked over HTTP, expired) is not sent.
+// socket and tells the source. A command sent before goes through the
+// write queue too, without a write, so that commands reach the socket in
+// the order they were delivered.
 func (a *deviceActor) deliver(ctx actor.Context, h *heldCommand) {
+	kind := persistence.WriteNone
 	if h.cmd.Status == persistence.CommandQueued {
-		c, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		defer cancel()
-		cmd, changed, err := a.cfg.Commands.MarkDelivered(c, h.cmd.ID, a.cfg.Now().UTC())
-		if err != nil {
-			a.log.Warn("could not record a command delivered", "commandID", h.cmd.ID, "err", err)
-			return
-		}
-		if !changed {
-			a.log.Debug("command no longer queued", "commandID", h.cmd.ID)
-			return
-		}
-		h.cmd = cmd
-		a.notifySource(ctx, cmd)
+		kind = persistence.WriteDelivered
 	}
+	a.queueWrite(ctx, pendingWrite{write: persistence.CommandWrite{Kind: kind, ID: h.cmd.ID}})
+}
+
+// deliveredWritten sends a command Postgres now holds as delivered. One
+// that it no longer held as queued (answered over HTTP, expired,
+// withdrawn) is not sent, nor one this actor let go meanwhile.
+func (a *deviceActor) deliveredWritten(ctx actor.Context, id persistence.CommandID,
+	out persistence.CommandWritten, failed bool) {
+	h, held := a.commands[id]
+	switch {
+	case failed:
+		// Still queued in Postgres and here: the next socket gets it.
+		return
+	case !held:
+		return
+	case !out.Changed:
+		a.log.Debug("command no longer queued", "commandID", id)
+		return
+	}
+	h.cmd = out.Command
+	a.notifySource(ctx, out.Command)
 	a.send(ctx, "command:received", wire.CommandData(h.cmd))
 }
 
@@ -183,44 +184,57 @@ func (a *deviceActor) commandExpired(ctx actor.Context, id persistence.CommandID
 	if _, held := a.commands[id]; !held {
 		return
 	}
-	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	cmd, changed, err := a.cfg.Commands.Expire(c, id, a.cfg.Now().UTC())
-	if err != nil {
-		a.log.Warn("could not expire a command; retrying", "commandID", id, "err", err)
-		a.commands[id].expiry.Reset(storeTimeout)
+	a.queueWrite(ctx, pendingWrite{write: persistence.CommandWrite{Kind: persistence.WriteExpire, ID: id}})
+}
+
+// expireWritten lets go of an expired command and tells its source; a
+// failed write is tried again after a while.
+func (a *deviceActor) expireWritten(ctx actor.Context, id persistence.CommandID,
+	out persistence.CommandWritten, failed bool) {
+	h, held := a.commands[id]
+	if !held {
+		return
+	}
+	if failed {
+		h.expiry.Reset(storeTimeout)
 		return
 	}
 	a.release(id)
-	if changed {
+	if out.Changed {
 		a.log.Info("command expired", "commandID", id)
-		a.notifySource(ctx, cmd)
+		a.notifySource(ctx, out.Command)
 	}
 }
 
-// ackCommand records this device's answer to a command and tells the
-// source. Repeating the same answer is harmless and changes nothing.
-func (a *deviceActor) ackCommand(ctx actor.Context, msg *AckCommand) any {
+// ackCommand queues this device's answer to a command; whoever sent it
+// hears the outcome once Postgres has it.
+func (a *deviceActor) ackCommand(ctx actor.Context, msg *AckCommand, frame *FrameReceived) {
+	a.queueWrite(ctx, pendingWrite{replyTo: ctx.Sender(), frame: frame,
+		write: persistence.CommandWrite{Kind: persistence.WriteComplete, ID: msg.CommandID,
+			Target: a.id, Status: msg.Status, Reason: msg.Reason}})
+}
+
+// ackWritten tells the source about a recorded answer, or explains one
+// that changed nothing. Repeating the same answer is harmless.
+func (a *deviceActor) ackWritten(ctx actor.Context, w persistence.CommandWrite,
+	out persistence.CommandWritten, failed bool) any {
+	switch {
+	case failed:
+		return &RequestFailed{Reason: "ack not stored"}
+	case out.Changed:
+		a.release(out.Command.ID)
+		a.notifySource(ctx, out.Command)
+		a.startStreamAnswered(ctx, out.Command)
+		return &CommandAnswer{Command: out.Command, Changed: true}
+	}
 	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	now := a.cfg.Now().UTC()
-	cmd, changed, err := a.cfg.Commands.Complete(c, msg.CommandID, a.id, msg.Status, msg.Reason, now)
-	if err != nil {
-		a.log.Warn("could not record a command ack", "commandID", msg.CommandID, "err", err)
-		return &RequestFailed{Reason: "ack not stored"}
-	}
-	if changed {
-		a.release(cmd.ID)
-		a.notifySource(ctx, cmd)
-		a.startStreamAnswered(ctx, cmd)
-		return &CommandAnswer{Command: cmd, Changed: true}
-	}
-	return a.ackUnchanged(ctx, c, msg)
+	return a.ackUnchanged(ctx, c, w)
 }
 
 // ackUnchanged explains an ack that changed nothing.
-func (a *deviceActor) ackUnchanged(ctx actor.Context, c context.Context, msg *AckCommand) any {
-	cur, err := a.cfg.Commands.CommandByID(c, msg.CommandID)
+func (a *deviceActor) ackUnchanged(ctx actor.Context, c context.Context, w persistence.CommandWrite) any {
+	cur, err := a.cfg.Commands.CommandByID(c, w.ID)
 	switch {
 	case errors.Is(err, persistence.ErrNotFound):
 		return &Refused{Reason: RefusedNotFound}
@@ -230,7 +244,7 @@ func (a *deviceActor) ackUnchanged(ctx actor.Context, c context.Context, msg *Ac
 		return &Refused{Reason: RefusedNotFound}
 	case cur.TargetDeviceID != a.id:
 		return &Refused{Reason: RefusedNotTarget}
-	case cur.Status == msg.Status:
+	case cur.Status == w.Status:
 		return &CommandAnswer{Command: cur}
 	case !cur.Status.Final():
 		// Pending but past its time to live: the timer has not fired yet.
@@ -241,14 +255,15 @@ func (a *deviceActor) ackUnchanged(ctx actor.Context, c context.Context, msg *Ac
 }
 
 // ackFrame is the websocket form of an ack, command:ack. It returns what
-// was wrong with a refused ack, or nil when the ack was recorded.
-func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) *frameProblem {
+// was wrong with a frame it could not take; a frame it took is answered
+// once the ack is stored.
+func (a *deviceActor) ackFrame(ctx actor.Context, msg *FrameReceived) *frameProblem {
 	var f struct {
 		CommandID string `json:"commandId"`
 		Status    string `json:"status"`
 		Reason    string `json:"reason"`
 	}
-	if json.Unmarshal(data, &f) != nil || uuid.Validate(f.CommandID) != nil || len(f.CommandID) != 36 {
+	if json.Unmarshal(msg.Data, &f) != nil || uuid.Validate(f.CommandID) != nil || len(f.CommandID) != 36 {
 		return &frameProblem{"INVALID_ACK", "command:ack needs commandId (a UUID) and status"}
 	}
 	status := persistence.CommandStatus(f.Status)
@@ -258,11 +273,17 @@ func (a *deviceActor) ackFrame(ctx actor.Context, data []byte) *frameProblem {
 	if len(f.Reason) > MaxReasonBytes || !persistence.CleanText(f.Reason) {
 		return &frameProblem{"INVALID_ACK", "reason is too long or holds control characters"}
 	}
-	res := a.ackCommand(ctx, &AckCommand{CommandID: persistence.CommandID(f.CommandID),
-		Status: status, Reason: f.Reason})
+	a.ackCommand(ctx, &AckCommand{CommandID: persistence.CommandID(f.CommandID),
+		Status: status, Reason: f.Reason}, msg)
+	return nil
+}
+
+// ackProblem is what a socket is told about its ack: nothing when it was
+// recorded.
+func ackProblem(id persistence.CommandID, res any) *frameProblem {
 	switch r := res.(type) {
 	case *Refused:
-		msg := "command " + f.CommandID + ": " + string(r.Reason)
+		msg := "command " + string(id) + ": " + string(r.Reason)
 		if r.Status != "" {
 			msg += " (status " + string(r.Status) + ")"
 		}

@@ -96,7 +96,9 @@ func (a *deviceActor) frameReceived(ctx actor.Context, msg *FrameReceived) {
 	var problem *frameProblem
 	switch msg.Event {
 	case "command:ack":
-		problem = a.ackFrame(ctx, msg.Data)
+		if problem = a.ackFrame(ctx, msg); problem == nil {
+			return // answered once the ack is stored
+		}
 	default:
 		if IsRelayEvent(msg.Event) {
 			a.relayFrame(ctx, msg.Event, msg.Data)

@@ -49,13 +49,7 @@ type Store interface {
 // commands. Every change is conditional and reports whether it happened.
 type CommandStore interface {
 	PendingCommands(ctx context.Context, target persistence.DeviceID) ([]persistence.Command, error)
-	MarkDelivered(ctx context.Context, id persistence.CommandID,
-		at time.Time) (persistence.Command, bool, error)
-	Complete(ctx context.Context, id persistence.CommandID, target persistence.DeviceID,
-		status persistence.CommandStatus, reason string, at time.Time) (persistence.Command, bool, error)
-	Expire(ctx context.Context, id persistence.CommandID, at time.Time) (persistence.Command, bool, error)
-	Withdraw(ctx context.Context, id persistence.CommandID, at time.Time,
-		reason string) (persistence.Command, bool, error)
+	ApplyCommandWrites(ctx context.Context, writes []persistence.CommandWrite) ([]persistence.CommandWritten, error)
 	CommandByID(ctx context.Context, id persistence.CommandID) (persistence.Command, error)
 	CamerasWithWork(ctx context.Context) ([]persistence.DeviceID, error)
 }

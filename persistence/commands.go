@@ -210,58 +210,37 @@ func (s *Commands) CommandByID(ctx context.Context, id CommandID) (Command, erro
 	return c, nil
 }
 
-// transition runs a conditional UPDATE and reports whether it changed the
-// row; a row that did not match is not an error.
-func (s *Commands) transition(ctx context.Context, id CommandID, query string,
-	args ...any) (Command, bool, error) {
-	c, err := scanCommand(s.pool.QueryRow(ctx, query, append([]any{id}, args...)...))
-	if errors.Is(err, ErrNotFound) {
-		return Command{}, false, nil
-	}
-	if err != nil {
-		return Command{}, false, fmt.Errorf("update command %s: %w", id, err)
-	}
-	return c, true, nil
-}
+// The conditional status changes a camera's actor makes through
+// ApplyCommandWrites. Each changes the row only from a state it may leave
+// and returns it; no row means the change did not happen.
+const (
+	// markDeliveredSQL: a queued command not expired at $2 is delivered.
+	markDeliveredSQL = `UPDATE commands AS c
+	SET status = 'delivered', delivered_at = $2, updated_at = $2
+	WHERE c.id = $1 AND c.status = 'queued' AND c.expires_at > $2
+	RETURNING ` + commandColumns
 
-// MarkDelivered moves a queued command that has not expired at at to
-// delivered.
-func (s *Commands) MarkDelivered(ctx context.Context, id CommandID, at time.Time) (Command, bool, error) {
-	return s.transition(ctx, id, `UPDATE commands AS c
-		SET status = 'delivered', delivered_at = $2, updated_at = $2
-		WHERE c.id = $1 AND c.status = 'queued' AND c.expires_at > $2
-		RETURNING `+commandColumns, at)
-}
+	// completeSQL: the target $2 answers ($3: acknowledged or rejected) a
+	// pending command not expired at $5.
+	completeSQL = `UPDATE commands AS c
+	SET status = $3, reason = $4, completed_at = $5, updated_at = $5
+	WHERE c.id = $1 AND c.target_device_id = $2 AND c.status IN ('queued', 'delivered')
+		AND c.expires_at > $5
+	RETURNING ` + commandColumns
 
-// Complete records target's answer (acknowledged or rejected) to a pending
-// command that has not expired at at.
-func (s *Commands) Complete(ctx context.Context, id CommandID, target DeviceID,
-	status CommandStatus, reason string, at time.Time) (Command, bool, error) {
-	return s.transition(ctx, id, `UPDATE commands AS c
-		SET status = $3, reason = $4, completed_at = $5, updated_at = $5
-		WHERE c.id = $1 AND c.target_device_id = $2 AND c.status IN ('queued', 'delivered')
-			AND c.expires_at > $5
-		RETURNING `+commandColumns, target, status, nullIfEmpty(reason), at)
-}
+	// expireSQL: a pending command whose time to live passed at $2 expires.
+	expireSQL = `UPDATE commands AS c
+	SET status = 'expired', completed_at = $2, updated_at = $2
+	WHERE c.id = $1 AND c.status IN ('queued', 'delivered') AND c.expires_at <= $2
+	RETURNING ` + commandColumns
 
-// Expire moves a pending command whose time to live has passed at at to
-// expired.
-func (s *Commands) Expire(ctx context.Context, id CommandID, at time.Time) (Command, bool, error) {
-	return s.transition(ctx, id, `UPDATE commands AS c
-		SET status = 'expired', completed_at = $2, updated_at = $2
-		WHERE c.id = $1 AND c.status IN ('queued', 'delivered') AND c.expires_at <= $2
-		RETURNING `+commandColumns, at)
-}
-
-// Withdraw moves a pending command to expired before its time, with a
-// reason: its source lost the link that allowed it.
-func (s *Commands) Withdraw(ctx context.Context, id CommandID, at time.Time,
-	reason string) (Command, bool, error) {
-	return s.transition(ctx, id, `UPDATE commands AS c
-		SET status = 'expired', completed_at = $2, updated_at = $2, reason = $3
-		WHERE c.id = $1 AND c.status IN ('queued', 'delivered')
-		RETURNING `+commandColumns, at, reason)
-}
+	// withdrawSQL: a pending command expires early with reason $3, because
+	// its source lost the link that allowed it.
+	withdrawSQL = `UPDATE commands AS c
+	SET status = 'expired', completed_at = $2, updated_at = $2, reason = $3
+	WHERE c.id = $1 AND c.status IN ('queued', 'delivered')
+	RETURNING ` + commandColumns
+)
 
 // PendingCommands returns the commands waiting on target, oldest first.
 func (s *Commands) PendingCommands(ctx context.Context, target DeviceID) ([]Command, error) {

@@ -19,6 +19,12 @@ const (
 	statementTimeout  = 10 * time.Second
 	maxConnIdleTime   = 5 * time.Minute
 	healthCheckPeriod = 30 * time.Second
+
+	// defaultMaxConns replaces pgx's default of max(4, CPUs) when the URL
+	// does not set pool_max_conns. Device actors and request handlers
+	// each hold a connection while Postgres commits; with four, a few busy
+	// cameras queue everyone else behind their fsyncs.
+	defaultMaxConns = 16
 )
 
 var (
@@ -39,6 +45,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !ok {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] =
 			fmt.Sprint(statementTimeout.Milliseconds())
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	cfg.MaxConnIdleTime = maxConnIdleTime
 	cfg.HealthCheckPeriod = healthCheckPeriod
