@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigil-oss/vigil/media/mediatest"
+	"github.com/vigil-oss/vigil/media/record/recordtest"
 )
 
 // playback is what a page's <video> did with a recording.
@@ -117,4 +119,41 @@ func TestRecordingPlaysInChromiumAndFromTheAdminDashboard(t *testing.T) {
 			t.Errorf("dashboard shows %q playing, err %v; want %s", shown, err, r.videos[0].ObjectKey)
 		}
 	})
+}
+
+// Chromium built without proprietary codecs cannot decode H.264; Debian's
+// can. The test asks the browser first and says what it answered.
+func TestH264RecordingIsFragmentedMP4AndPlaysInChromium(t *testing.T) {
+	e := newRecordingEnv(t, time.Minute)
+	audio := mediatest.OpusClip(t)
+	const sent = 2 * time.Second
+	r := e.recordStream(mediatest.H264Clip(t), &audio, sent)
+	if len(r.videos) != 1 || !strings.HasSuffix(r.videos[0].ObjectKey, ".mp4") ||
+		r.videos[0].ContentType != "video/mp4" {
+		t.Fatalf("recordings %+v, want one video/mp4", r.videos)
+	}
+	f := recordtest.MP4(t, e.download(r.owner, r.videos[0], t.TempDir()))
+	if d := len(f.Video) - int(r.pub.Frames.Load()); d < -1 || d > 0 || !f.Keyframe[0] ||
+		f.Width != mediatest.ClipWidth {
+		t.Fatalf("downloaded %+v, want %d frames of 320x240 from a keyframe", f, r.pub.Frames.Load())
+	}
+
+	base := e.listen()
+	ctx := newBrowser(t, testAdminUser, testAdminPass)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/healthz")); err != nil {
+		t.Fatal(err)
+	}
+	support, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.createElement("video").canPlayType('video/mp4; codecs="avc1.42E01F, opus"')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("canPlayType(video/mp4; avc1.42E01F, opus) = %q", support)
+	if support == "" {
+		t.Skip("this Chromium cannot play H.264 in MP4; the file was checked by parsing only")
+	}
+	got := decodeAs[downloadURLResponse](t, e.do("GET",
+		"/videos/download-url?objectKey="+url.QueryEscape(r.videos[0].ObjectKey), nil,
+		r.owner.bearer()...), http.StatusOK)
+	checkPlayed(t, playInPage(t, ctx, got.DownloadURL), sent)
 }

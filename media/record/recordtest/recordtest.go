@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Eyevinn/mp4ff/mp4"
 	"github.com/at-wat/ebml-go"
 	"github.com/at-wat/ebml-go/webm"
 )
@@ -83,4 +84,81 @@ func WebM(t testing.TB, path string) File {
 		}
 	}
 	return f
+}
+
+// MP4 parses a fragmented MP4 file with mp4ff.
+func MP4(t testing.TB, path string) File {
+	t.Helper()
+	r, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	m, err := mp4.DecodeFile(r)
+	if err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	if !m.IsFragmented() || m.Init == nil {
+		t.Fatalf("%s is not a fragmented MP4", path)
+	}
+	moov := m.Init.Moov
+	var f File
+	if moov.Mvex != nil && moov.Mvex.Mehd != nil && moov.Mvhd.Timescale > 0 {
+		f.Duration = time.Duration(moov.Mvex.Mehd.FragmentDuration) * time.Second /
+			time.Duration(moov.Mvhd.Timescale)
+	}
+	kinds := map[uint32]string{}
+	scales := map[uint32]uint32{}
+	for _, trak := range moov.Traks {
+		id := trak.Tkhd.TrackID
+		scales[id] = trak.Mdia.Mdhd.Timescale
+		stsd := trak.Mdia.Minf.Stbl.Stsd
+		for _, c := range stsd.Children {
+			f.Codecs = append(f.Codecs, c.Type())
+		}
+		kinds[id] = trak.Mdia.Hdlr.HandlerType
+		if stsd.AvcX != nil {
+			f.Width, f.Height = int(stsd.AvcX.Width), int(stsd.AvcX.Height)
+		}
+	}
+	for _, seg := range m.Segments {
+		for _, frag := range seg.Fragments {
+			f.Fragments++
+			for _, traf := range frag.Moof.Trafs {
+				id := traf.Tfhd.TrackID
+				trex, _ := moov.Mvex.GetTrex(id)
+				samples, err := fragmentSamples(frag, traf, trex)
+				if err != nil {
+					t.Fatalf("%s: %v", path, err)
+				}
+				for _, s := range samples {
+					switch kinds[id] {
+					case "vide":
+						at := time.Duration(s.DecodeTime) * time.Second / time.Duration(scales[id])
+						f.Video = append(f.Video, at)
+						f.Keyframe = append(f.Keyframe, s.IsSync())
+					case "soun":
+						f.AudioFrames++
+					}
+				}
+			}
+		}
+	}
+	return f
+}
+
+// fragmentSamples are one track's samples of a multi-track fragment.
+func fragmentSamples(frag *mp4.Fragment, traf *mp4.TrafBox, trex *mp4.TrexBox) ([]mp4.FullSample, error) {
+	base := traf.Tfdt.BaseMediaDecodeTime()
+	var out []mp4.FullSample
+	for _, trun := range traf.Truns {
+		for _, s := range trun.GetSamples() {
+			if s.Dur == 0 && trex != nil {
+				s.Dur = traf.Tfhd.DefaultSampleDuration
+			}
+			out = append(out, mp4.FullSample{Sample: s, DecodeTime: base})
+			base += uint64(s.Dur)
+		}
+	}
+	return out, nil
 }

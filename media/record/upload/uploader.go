@@ -19,10 +19,6 @@ const (
 	DefaultMaxBackoff = time.Minute
 )
 
-// ContentType is what recordings are stored as (RFC 4337's Matroska family
-// registers WebM as video/webm).
-const ContentType = "video/webm"
-
 // Store is the object storage an Uploader writes to.
 type Store interface {
 	Bucket() string

@@ -348,7 +348,7 @@ func TestSegmentsLeftOnDiskAreUploadedOnStartAndOnce(t *testing.T) {
 		}
 	}
 	// The run that crashed saved the first segment's row but kept its files.
-	firstKey := upload.Key(f.stream, strconv.FormatInt(start.UnixMilli(), 10))
+	firstKey := upload.Key(f.stream, strconv.FormatInt(start.UnixMilli(), 10)+".webm")
 	saved, err := persistence.NewVideos(f.pool).SaveRecording(context.Background(),
 		persistence.NewRecording{UserID: f.stream.UserID, CameraID: f.stream.CameraDeviceID,
 			StreamID: f.stream.ID, Bucket: store.Bucket(), ObjectKey: firstKey,
