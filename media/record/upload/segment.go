@@ -17,8 +17,9 @@ import (
 	"github.com/vigil-oss/vigil/persistence/objectstore"
 )
 
-// errGiveUp marks a failure that another attempt would repeat: the
-// segment's files stay on disk and are tried again after a restart.
+// errGiveUp marks a failure that another attempt at once would repeat:
+// the segment's files stay on disk and are tried again after
+// Config.RefusedRetry.
 var errGiveUp = errors.New("giving up on segment")
 
 // attemptTimeout bounds one attempt at a segment: a 60 s segment of a
