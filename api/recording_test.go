@@ -216,8 +216,19 @@ func TestStreamIsRecordedUploadedListedLinkedToMotionAndDownloadable(t *testing.
 		t.Errorf("recorded %d audio packets, sent %d", audioFrames, r.pub.AudioPackets.Load())
 	}
 
-	events := decodeAs[eventPage](t, e.do("GET", "/events?cameraDeviceId="+r.camera.ID, nil,
-		r.owner.bearer()...), http.StatusOK).Events
+	// Motion an hour before the stream shows in none of its segments.
+	earlier := decodeAs[struct{ Event wire.Event }](t, e.do("POST", "/events/motion/start",
+		map[string]any{"startedAt": time.Now().Add(-2 * time.Hour)}, r.camera.bearer()...),
+		http.StatusCreated).Event
+	decodeAs[struct{ Event wire.Event }](t, e.do("POST", "/events/"+string(earlier.ID)+"/motion/end",
+		map[string]any{"endedAt": time.Now().Add(-time.Hour)}, r.camera.bearer()...), http.StatusOK)
+	events := decodeAs[struct{ Events []eventJSON }](t, e.do("GET",
+		"/events?cameraDeviceId="+r.camera.ID, nil, r.owner.bearer()...), http.StatusOK).Events
+	if len(events) != 2 || events[1].ID != earlier.ID || len(events[1].Clips) != 0 ||
+		events[1].VideoID != nil {
+		t.Fatalf("events %+v, want the earlier motion without clips second", events)
+	}
+	events = events[:1]
 	if len(events) != 1 || events[0].ID != r.motion.ID || events[0].VideoID == nil ||
 		!ids[*events[0].VideoID] {
 		t.Fatalf("events %+v, want the open motion event pointing at one of %v", events, ids)
@@ -225,6 +236,19 @@ func TestStreamIsRecordedUploadedListedLinkedToMotionAndDownloadable(t *testing.
 	if *events[0].VideoID != *r.videos[0].VideoID {
 		t.Errorf("motion event points at %s, want the first segment %s", *events[0].VideoID,
 			*r.videos[0].VideoID)
+	}
+	// The event is still open: every segment shows it, oldest first.
+	clips := events[0].Clips
+	if len(clips) != len(r.videos) || events[0].ClipsTruncated {
+		t.Fatalf("event lists %d clips (truncated %v), want the %d segments", len(clips),
+			events[0].ClipsTruncated, len(r.videos))
+	}
+	for i, c := range clips {
+		v := r.videos[i]
+		if c.VideoID != *v.VideoID || c.ObjectKey != v.ObjectKey || c.DurationMs <= 0 ||
+			c.Codec != "vp8+opus" || !c.EndedAt.After(c.StartedAt) {
+			t.Errorf("clip %d is %+v, want segment %s", i, c, v.ObjectKey)
+		}
 	}
 	if _, err := e.store.Stat(context.Background(), r.videos[0].ObjectKey); err != nil {
 		t.Errorf("first segment not in storage: %v", err)
