@@ -125,7 +125,11 @@ func (s *Server) motionAnswer(c *fiber.Ctx, res any, err error, created int) err
 //	@Param	status query string false "open or ended"
 //	@Param	limit query int false "page size"
 //	@Param	cursor query string false "nextCursor of the previous page"
-//	@Success	200 {object} object{events=[]wire.Event,nextCursor=string}
+//	@Description	Extension: each event carries `clips`, the server's recordings of its
+//	@Description	camera that overlap it (an open event runs until now), oldest first, at most
+//	@Description	50; `clipsTruncated` says there are more. Download one with
+//	@Description	`GET /videos/download-url?objectKey=`.
+//	@Success	200 {object} object{events=[]eventJSON,nextCursor=string}
 //	@Failure	400,401 {object} errorBody "the contract's error body"
 //	@Router	/events [get]
 func (s *Server) listEvents(c *fiber.Ctx) error {
@@ -143,5 +147,36 @@ func (s *Server) listEvents(c *fiber.Ctx) error {
 	events, next := nextCursor(events, f.Limit-1, func(e persistence.Event) (time.Time, string) {
 		return e.StartedAt, string(e.ID)
 	})
-	return c.JSON(fiber.Map{"events": wire.All(events, wire.FromEvent), "nextCursor": next})
+	out, err := s.withClips(c.UserContext(), events)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"events": out, "nextCursor": next})
+}
+
+// withClips converts a page of events, each with the recordings it shows.
+func (s *Server) withClips(ctx context.Context, events []persistence.Event) ([]eventJSON, error) {
+	ids := make([]persistence.EventID, len(events))
+	for i, e := range events {
+		ids[i] = e.ID
+	}
+	clips := map[persistence.EventID][]persistence.Clip{}
+	if s.clips != nil {
+		var err error
+		if clips, err = s.clips.EventClips(ctx, ids, maxEventClips+1); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]eventJSON, len(events))
+	for i, e := range events {
+		found := clips[e.ID]
+		out[i] = eventJSON{Event: wire.FromEvent(e), Clips: make([]clipJSON, 0, len(found)),
+			ClipsTruncated: len(found) > maxEventClips}
+		for _, c := range found[:min(len(found), maxEventClips)] {
+			out[i].Clips = append(out[i].Clips, clipJSON{VideoID: c.VideoID.String(),
+				ObjectKey: c.ObjectKey, StartedAt: c.StartedAt.UTC(), EndedAt: c.EndedAt.UTC(),
+				DurationMs: c.Duration.Milliseconds(), Codec: c.Codec})
+		}
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/vigil-oss/vigil/api/wire"
 	"github.com/vigil-oss/vigil/persistence"
 )
 
@@ -22,6 +23,28 @@ const (
 	// maxScore fits both a percentage and a 0..1 confidence.
 	maxScore = 100
 )
+
+// maxEventClips bounds the clips listed with one event: 50 minutes of
+// one-minute segments, which a motion event rarely outlasts.
+const maxEventClips = 50
+
+// eventJSON is an event as GET /events lists it: the contract's event
+// and, as an extension, the recordings that show it.
+type eventJSON struct {
+	wire.Event
+	Clips          []clipJSON `json:"clips"`
+	ClipsTruncated bool       `json:"clipsTruncated"`
+}
+
+// clipJSON is one recorded segment of an event's camera.
+type clipJSON struct {
+	VideoID    string    `json:"videoId"`
+	ObjectKey  string    `json:"objectKey"`
+	StartedAt  time.Time `json:"startedAt"`
+	EndedAt    time.Time `json:"endedAt"`
+	DurationMs int64     `json:"durationMs"`
+	Codec      string    `json:"codec"`
+}
 
 type motionStartRequest struct {
 	StartedAt     *time.Time      `json:"startedAt"`

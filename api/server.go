@@ -103,8 +103,10 @@ type Server struct {
 	sockets      *socketSet
 	sio          *socketio.Server
 
-	commands      CommandStore
-	events        EventStore
+	commands CommandStore
+	events   EventStore
+	// clips finds the recordings an event shows; nil without Videos.
+	clips         VideoStore
 	commandTTL    time.Duration
 	commandTTLMax time.Duration
 	now           func() time.Time
@@ -196,7 +198,7 @@ func newServer(opts Options) *Server {
 		lifetime: opts.SessionLifetime, now: opts.Now,
 	}, devices: opts.Devices, actors: opts.Actors, actorTimeout: opts.ActorTimeout,
 		realtime: opts.Realtime.withDefaults(), sockets: newSocketSet(),
-		commands: opts.Commands, events: opts.Events,
+		commands: opts.Commands, events: opts.Events, clips: opts.Videos,
 		commandTTL: opts.CommandTTL, commandTTLMax: opts.CommandTTLMax, now: opts.Now,
 		streams: opts.Streams, media: opts.Media.withDefaults(), playbackKey: playbackKey(opts.Secret),
 		baseURL: opts.BaseURL.Scheme + "://" + opts.BaseURL.Host}

@@ -56,6 +56,8 @@ type VideoStore interface {
 		keys []string) (map[string]persistence.Video, error)
 	// MarkDeleted reports whether a video not yet deleted was there.
 	MarkDeleted(ctx context.Context, bucket, key string) (bool, error)
+	EventClips(ctx context.Context, events []persistence.EventID, limit int) (
+		map[persistence.EventID][]persistence.Clip, error)
 }
 
 // requireStorage answers 503 when Vigil runs without object storage.

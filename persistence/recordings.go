@@ -77,3 +77,59 @@ func (v *Videos) SaveRecording(ctx context.Context, n NewRecording) (RecordingSt
 	})
 	return out, err
 }
+
+// Clip is a recording that shows part of a motion event.
+type Clip struct {
+	VideoID   uuid.UUID
+	ObjectKey string
+	StartedAt time.Time
+	EndedAt   time.Time
+	Duration  time.Duration
+	Codec     string
+}
+
+// EventClips finds, for each event, the uploaded recordings of its camera
+// that overlap it (an open event runs until now), oldest first, at most
+// limit per event.
+func (v *Videos) EventClips(ctx context.Context, events []EventID, limit int) (map[EventID][]Clip, error) {
+	out := make(map[EventID][]Clip, len(events))
+	if len(events) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(events))
+	for i, e := range events {
+		ids[i] = string(e)
+	}
+	rows, err := v.pool.Query(ctx, `
+		SELECT e.id, c.id, c.object_key, c.started_at, c.ended_at, c.duration_ms,
+			coalesce(c.codec, '')
+		FROM events e CROSS JOIN LATERAL (
+			SELECT r.id, r.object_key, r.started_at, r.ended_at, r.duration_ms, r.codec
+			FROM videos r
+			WHERE r.device_id = e.camera_device_id AND r.user_id = e.user_id
+				AND r.kind = 'recording' AND r.status = 'uploaded'
+				AND r.started_at <= coalesce(e.ended_at, 'infinity') AND r.ended_at >= e.started_at
+			ORDER BY r.started_at
+			LIMIT $2) c
+		WHERE e.id = ANY($1::uuid[])
+		ORDER BY e.id, c.started_at`, ids, limit)
+	if err != nil {
+		return nil, fmt.Errorf("clips of %d events: %w", len(events), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id EventID
+		var c Clip
+		var ms int64
+		if err := rows.Scan(&id, &c.VideoID, &c.ObjectKey, &c.StartedAt, &c.EndedAt, &ms,
+			&c.Codec); err != nil {
+			return nil, fmt.Errorf("clips of %d events: %w", len(events), err)
+		}
+		c.Duration = time.Duration(ms) * time.Millisecond
+		out[id] = append(out[id], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("clips of %d events: %w", len(events), err)
+	}
+	return out, nil
+}

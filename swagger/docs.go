@@ -1300,6 +1300,7 @@ const docTemplate = `{
                         "sessionBearer": []
                     }
                 ],
+                "description": "Extension: each event carries ` + "`" + `clips` + "`" + `, the server's recordings of its\ncamera that overlap it (an open event runs until now), oldest first, at most\n50; ` + "`" + `clipsTruncated` + "`" + ` says there are more. Download one with\n` + "`" + `GET /videos/download-url?objectKey=` + "`" + `.",
                 "produces": [
                     "application/json"
                 ],
@@ -1357,7 +1358,7 @@ const docTemplate = `{
                                 "events": {
                                     "type": "array",
                                     "items": {
-                                        "$ref": "#/definitions/wire.Event"
+                                        "$ref": "#/definitions/api.eventJSON"
                                     }
                                 },
                                 "nextCursor": {
@@ -3604,6 +3605,29 @@ const docTemplate = `{
                 }
             }
         },
+        "api.clipJSON": {
+            "type": "object",
+            "properties": {
+                "codec": {
+                    "type": "string"
+                },
+                "durationMs": {
+                    "type": "integer"
+                },
+                "endedAt": {
+                    "type": "string"
+                },
+                "objectKey": {
+                    "type": "string"
+                },
+                "startedAt": {
+                    "type": "string"
+                },
+                "videoId": {
+                    "type": "string"
+                }
+            }
+        },
         "api.commandRequest": {
             "type": "object",
             "properties": {
@@ -3737,6 +3761,59 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "message": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.eventJSON": {
+            "type": "object",
+            "properties": {
+                "cameraDeviceId": {
+                    "type": "string"
+                },
+                "clientEventId": {
+                    "type": "string"
+                },
+                "clips": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/api.clipJSON"
+                    }
+                },
+                "clipsTruncated": {
+                    "type": "boolean"
+                },
+                "createdAt": {
+                    "type": "string"
+                },
+                "endReason": {
+                    "type": "string"
+                },
+                "endedAt": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "metadata": {
+                    "type": "object"
+                },
+                "score": {
+                    "type": "number"
+                },
+                "startedAt": {
+                    "type": "string"
+                },
+                "status": {
+                    "$ref": "#/definitions/persistence.EventStatus"
+                },
+                "type": {
+                    "type": "string"
+                },
+                "userId": {
+                    "type": "string"
+                },
+                "videoId": {
                     "type": "string"
                 }
             }

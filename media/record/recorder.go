@@ -65,8 +65,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Recorder writes a camera's VP8 and Opus tracks to WebM segments. It is
-// a media.Sink; Close finishes the segment in progress.
+// Recorder writes a camera's VP8 and Opus tracks to WebM segments, or its
+// H.264 and Opus tracks to fragmented MP4 segments. It is a media.Sink;
+// Close finishes the segment in progress.
 type Recorder struct {
 	cfg Config
 	log *slog.Logger
@@ -78,7 +79,7 @@ type Recorder struct {
 	origin   time.Time
 	video    *videoTrack
 	audio    *audioTrack
-	seg      *segmentFile
+	seg      segmentWriter
 	segStart time.Duration
 	askedAt  time.Time
 	skipped  int
@@ -88,11 +89,24 @@ type Recorder struct {
 
 type videoTrack struct {
 	ssrc    uint32
+	h264    bool
 	clock   trackClock
 	builder *samplebuilder.SampleBuilder
 	needKey bool
 	width   int
 	height  int
+	// sps and pps are the latest H.264 parameter sets; segSPS and segPPS
+	// those the current segment was opened with.
+	sps, pps       []byte
+	segSPS, segPPS []byte
+}
+
+// segmentWriter is a segment file being written, in either container.
+type segmentWriter interface {
+	writeVideo(offset time.Duration, key bool, data []byte) error
+	writeAudio(offset time.Duration, data []byte) error
+	hasAudio() bool
+	finish() (Segment, error)
 }
 
 type audioTrack struct {
@@ -121,7 +135,7 @@ func New(cfg Config) (*Recorder, error) {
 }
 
 // WriteRTP takes one packet of the camera's tracks. Packets of codecs
-// other than VP8 and Opus are ignored.
+// other than VP8, H.264 and Opus are ignored.
 func (r *Recorder) WriteRTP(track media.TrackInfo, p *rtp.Packet) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -133,7 +147,8 @@ func (r *Recorder) WriteRTP(track media.TrackInfo, p *rtp.Packet) {
 		r.origin = now
 	}
 	switch {
-	case strings.EqualFold(track.Codec.MimeType, webrtc.MimeTypeVP8):
+	case strings.EqualFold(track.Codec.MimeType, webrtc.MimeTypeVP8),
+		strings.EqualFold(track.Codec.MimeType, webrtc.MimeTypeH264):
 		r.videoPacket(track, p, now.Sub(r.origin))
 	case strings.EqualFold(track.Codec.MimeType, webrtc.MimeTypeOpus):
 		r.audioPacket(track, p, now.Sub(r.origin))
@@ -142,8 +157,7 @@ func (r *Recorder) WriteRTP(track media.TrackInfo, p *rtp.Packet) {
 
 func (r *Recorder) videoPacket(track media.TrackInfo, p *rtp.Packet, at time.Duration) {
 	if r.video == nil {
-		r.video = &videoTrack{ssrc: track.SSRC, width: defaultWidth, height: defaultHeight,
-			builder: samplebuilder.New(maxLatePackets, &codecs.VP8Packet{}, track.Codec.ClockRate)}
+		r.video = newVideoTrack(track)
 	}
 	if track.SSRC != r.video.ssrc {
 		return
@@ -153,6 +167,46 @@ func (r *Recorder) videoPacket(track media.TrackInfo, p *rtp.Packet, at time.Dur
 	for s := r.video.builder.Pop(); s != nil; s = r.video.builder.Pop() {
 		r.videoFrame(s)
 	}
+}
+
+func newVideoTrack(track media.TrackInfo) *videoTrack {
+	v := &videoTrack{ssrc: track.SSRC, width: defaultWidth, height: defaultHeight,
+		h264: strings.EqualFold(track.Codec.MimeType, webrtc.MimeTypeH264)}
+	var depacketizer rtp.Depacketizer = &codecs.VP8Packet{}
+	if v.h264 {
+		depacketizer = &codecs.H264Packet{}
+	}
+	v.builder = samplebuilder.New(maxLatePackets, depacketizer, track.Codec.ClockRate)
+	return v
+}
+
+// keyframe reads what a frame says of itself: whether decoding may start
+// there, and the picture size (and parameter sets) a keyframe carries.
+func (v *videoTrack) keyframe(frame []byte) bool {
+	if !v.h264 {
+		key := isVP8Keyframe(frame)
+		if key {
+			v.width, v.height = vp8Size(frame, v.width, v.height)
+		}
+		return key
+	}
+	if sps, pps := h264Params(frame); sps != nil || pps != nil {
+		if sps != nil {
+			v.sps = sps
+			v.width, v.height = h264Size(sps, v.width, v.height)
+		}
+		if pps != nil {
+			v.pps = pps
+		}
+	}
+	// An IDR is only a starting point once both parameter sets are known.
+	return isH264Keyframe(frame) && v.sps != nil && v.pps != nil
+}
+
+// paramsChanged reports whether an H.264 keyframe brings parameter sets
+// other than the segment's, which its avc1 sample entry cannot describe.
+func (v *videoTrack) paramsChanged() bool {
+	return v.h264 && !sameParams(v.sps, v.pps, v.segSPS, v.segPPS)
 }
 
 func (r *Recorder) audioPacket(track media.TrackInfo, p *rtp.Packet, at time.Duration) {
@@ -176,13 +230,12 @@ func (r *Recorder) audioPacket(track media.TrackInfo, p *rtp.Packet, at time.Dur
 func (r *Recorder) videoFrame(s *pionmedia.Sample) {
 	v := r.video
 	pos := v.clock.at(s.PacketTimestamp)
-	key := isVP8Keyframe(s.Data)
+	key := v.keyframe(s.Data)
 	if s.PrevDroppedPackets > 0 {
 		v.needKey = true
 	}
 	if key {
 		v.needKey = false
-		v.width, v.height = vp8Size(s.Data, v.width, v.height)
 	}
 	if r.seg == nil && !r.refusedAt.IsZero() && r.cfg.Now().Sub(r.refusedAt) < refusedWait {
 		r.skipped++
@@ -205,9 +258,11 @@ func (r *Recorder) videoFrame(s *pionmedia.Sample) {
 }
 
 // shouldCut reports whether a keyframe at pos starts a new segment: the
-// segment is long enough, or an audio track came after it began.
+// segment is long enough, an audio track came after it began, or the
+// H.264 parameter sets changed.
 func (r *Recorder) shouldCut(pos time.Duration) bool {
-	return pos-r.segStart >= r.cfg.SegmentLength || (r.audio != nil && r.seg.audio == nil)
+	return pos-r.segStart >= r.cfg.SegmentLength || (r.audio != nil && !r.seg.hasAudio()) ||
+		r.video.paramsChanged()
 }
 
 // cut finishes the current segment and starts one at pos.
@@ -218,13 +273,22 @@ func (r *Recorder) cut(pos time.Duration) {
 		return
 	}
 	r.refusedAt = time.Time{}
-	seg, err := openSegment(r.cfg.Dir, r.origin.Add(pos), r.video.width, r.video.height,
-		r.audio != nil)
+	seg, err := r.open(r.origin.Add(pos))
 	if err != nil {
 		r.log.Warn("recording segment not started", "err", err)
 		return
 	}
 	r.seg, r.segStart = seg, pos
+}
+
+// open starts a segment file in the container of the video's codec.
+func (r *Recorder) open(start time.Time) (segmentWriter, error) {
+	v := r.video
+	if v.h264 {
+		v.segSPS, v.segPPS = v.sps, v.pps
+		return openMP4Segment(r.cfg.Dir, start, v.sps, v.pps, r.audio != nil)
+	}
+	return openSegment(r.cfg.Dir, start, v.width, v.height, r.audio != nil)
 }
 
 // finish closes the current segment and reports it.

@@ -140,6 +140,8 @@ func opusHead(channels byte) []byte {
 	return h
 }
 
+func (s *segmentFile) hasAudio() bool { return s.audio != nil }
+
 // writeVideo and writeAudio add a frame at offset from the segment start.
 func (s *segmentFile) writeVideo(offset time.Duration, key bool, data []byte) error {
 	s.meta.VideoFrames++

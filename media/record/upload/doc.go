@@ -4,8 +4,8 @@
 // local files.
 //
 // An Uploader is one goroutine owned by the server. It takes segments as
-// the recorder finishes them (Enqueue) and, when it starts, every .webm
-// with its .json beside it that an earlier run left behind: a crash or a
+// the recorder finishes them (Enqueue) and, when it starts, every .webm or
+// .mp4 with its .json beside it that an earlier run left behind: a crash or a
 // failed upload loses nothing. A failed upload keeps the files and is
 // tried again after a back-off that doubles up to a bound. Every step may
 // be repeated: the object is overwritten and the row found again by its

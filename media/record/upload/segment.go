@@ -17,23 +17,38 @@ import (
 	"github.com/vigil-oss/vigil/persistence/objectstore"
 )
 
-// errGiveUp marks a failure that another attempt would repeat: the
-// segment's files stay on disk and are tried again after a restart.
+// errGiveUp marks a failure that another attempt at once would repeat:
+// the segment's files stay on disk and are tried again after
+// Config.RefusedRetry.
 var errGiveUp = errors.New("giving up on segment")
 
 // attemptTimeout bounds one attempt at a segment: a 60 s segment of a
 // 2 Mbps camera is 15 MB, which even a slow link moves in this time.
 const attemptTimeout = 5 * time.Minute
 
-// Key is where a segment of stream is stored: under the camera's part of
-// the user's storage (as api's keys are, with the user id escaped), in one
-// folder per stream, named by its start in Unix milliseconds.
-func Key(s persistence.Stream, name string) string {
+// Key is where a segment file of stream is stored: under the camera's
+// part of the user's storage (as api's keys are, with the user id
+// escaped), in one folder per stream, under the file's own name (its
+// start in Unix milliseconds and the container's extension).
+func Key(s persistence.Stream, file string) string {
 	return "users/" + url.PathEscape(string(s.UserID)) + "/devices/" +
-		string(s.CameraDeviceID) + "/recordings/" + string(s.ID) + "/" + name + ".webm"
+		string(s.CameraDeviceID) + "/recordings/" + string(s.ID) + "/" + file
 }
 
-// scan finds every finished segment under dir: a .webm with its .json
+// segmentExts are the extensions of finished segments: WebM for VP8,
+// fragmented MP4 for H.264.
+var segmentExts = map[string]string{".webm": "video/webm", ".mp4": "video/mp4"}
+
+// ContentType is what a segment file is stored as: video/webm (RFC 4337's
+// Matroska family) or video/mp4 (RFC 4337).
+func ContentType(path string) string {
+	if t, ok := segmentExts[filepath.Ext(path)]; ok {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// scan finds every finished segment under dir: a .webm or .mp4 with its .json
 // beside it. Segments still being written end in .part and are skipped.
 func scan(dir string) ([]string, error) {
 	var out []string
@@ -44,7 +59,7 @@ func scan(dir string) ([]string, error) {
 			}
 			return err
 		}
-		if d.IsDir() || !strings.HasSuffix(p, ".webm") {
+		if _, ok := segmentExts[filepath.Ext(p)]; d.IsDir() || !ok {
 			return nil
 		}
 		if _, err := os.Stat(record.MetaPath(p)); err == nil {
@@ -80,8 +95,9 @@ func (u *Uploader) upload(ctx context.Context, j *job) error {
 		return err
 	}
 
-	key := Key(stream, seg.Name)
-	obj, err := u.cfg.Store.PutFile(ctx, key, j.path, ContentType)
+	file := filepath.Base(j.path)
+	key := Key(stream, file)
+	obj, err := u.cfg.Store.PutFile(ctx, key, j.path, ContentType(file))
 	if errors.Is(err, objectstore.ErrInvalidKey) || errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %w", errGiveUp, err)
 	}
@@ -90,8 +106,8 @@ func (u *Uploader) upload(ctx context.Context, j *job) error {
 	}
 	stored, err := u.cfg.Recordings.SaveRecording(ctx, persistence.NewRecording{
 		UserID: stream.UserID, CameraID: stream.CameraDeviceID, StreamID: stream.ID,
-		Bucket: u.cfg.Store.Bucket(), ObjectKey: key, FileName: seg.Name + ".webm",
-		ContentType: ContentType, Size: obj.Size, Codec: seg.Codec,
+		Bucket: u.cfg.Store.Bucket(), ObjectKey: key, FileName: file,
+		ContentType: ContentType(file), Size: obj.Size, Codec: seg.Codec,
 		StartedAt: seg.StartedAt, EndedAt: seg.EndedAt, Duration: seg.Duration,
 	})
 	if errors.Is(err, persistence.ErrConflict) {
@@ -132,7 +148,7 @@ func readMeta(path string) (record.Segment, error) {
 		return record.Segment{}, fmt.Errorf("read metadata of %q: %w", path, err)
 	}
 	if seg.Name == "" {
-		seg.Name = strings.TrimSuffix(filepath.Base(path), ".webm")
+		seg.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	return seg, nil
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-oss/vigil/media/record"
 	"github.com/vigil-oss/vigil/persistence"
 	"github.com/vigil-oss/vigil/persistence/objectstore"
 )
@@ -19,9 +20,11 @@ const (
 	DefaultMaxBackoff = time.Minute
 )
 
-// ContentType is what recordings are stored as (RFC 4337's Matroska family
-// registers WebM as video/webm).
-const ContentType = "video/webm"
+// DefaultRefusedRetry is how long a segment that storage or the database
+// refused as it stands (its key, a conflicting row, unreadable metadata)
+// waits before it is tried again: such a refusal lasts until someone
+// changes something, so trying often would only fill the log.
+const DefaultRefusedRetry = 10 * time.Minute
 
 // Store is the object storage an Uploader writes to.
 type Store interface {
@@ -51,7 +54,10 @@ type Config struct {
 	// segment; zero means the defaults.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
-	Logger     *slog.Logger
+	// RefusedRetry is the wait after a refusal that another attempt would
+	// repeat; zero means DefaultRefusedRetry.
+	RefusedRetry time.Duration
+	Logger       *slog.Logger
 }
 
 // Uploader uploads finished segments, one at a time, on its own goroutine.
@@ -90,6 +96,9 @@ func New(cfg Config) *Uploader {
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
 	}
+	if cfg.RefusedRetry <= 0 {
+		cfg.RefusedRetry = DefaultRefusedRetry
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -109,13 +118,17 @@ func (u *Uploader) Enqueue(path string, stream persistence.Stream) {
 	}
 }
 
-// Start scans Dir for segments left behind and runs the upload loop until
-// Stop.
+// Start finishes the segments a crash cut off, scans Dir for segments
+// left behind and runs the upload loop until Stop. Start it before any
+// recorder of this run starts writing: a segment file last changed
+// before Start is taken for one a crash left.
 func (u *Uploader) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	u.cancel, u.done = cancel, make(chan struct{})
+	started := time.Now()
 	go func() {
 		defer close(u.done)
+		record.RecoverParts(u.cfg.Dir, started, u.log)
 		u.run(ctx)
 	}()
 }
@@ -202,9 +215,12 @@ func (u *Uploader) runDue(ctx context.Context) time.Duration {
 		case err == nil:
 			delete(u.pending, path)
 		case errors.Is(err, errGiveUp):
-			u.log.Error("recording not uploaded; its files stay on disk until a restart",
-				"segment", path, "err", err)
-			delete(u.pending, path)
+			// Kept: whoever fixes the cause should not have to restart.
+			j.attempts++
+			j.next = time.Now().Add(u.cfg.RefusedRetry)
+			wait = min(wait, u.cfg.RefusedRetry)
+			u.log.Error("recording refused; files kept, trying again later", "segment", path,
+				"attempt", j.attempts, "retryIn", u.cfg.RefusedRetry, "err", err)
 		case ctx.Err() != nil:
 			return 0
 		default:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/vigil-oss/vigil/media"
+	"github.com/vigil-oss/vigil/media/mediatest"
 	"github.com/vigil-oss/vigil/media/record"
 	"github.com/vigil-oss/vigil/media/record/upload"
 	"github.com/vigil-oss/vigil/persistence"
@@ -228,20 +231,43 @@ func fileSize(t *testing.T, path string) int64 {
 	return st.Size()
 }
 
-// countingHandler counts log records with a given message.
+// countingHandler counts log records with a given message and keeps
+// their retryIn.
 type countingHandler struct {
 	slog.Handler
-	msg string
-	n   *atomic.Int64
+	msg     string
+	n       *atomic.Int64
+	mu      *sync.Mutex
+	retries *[]time.Duration
+}
+
+func newCountingHandler(msg string) countingHandler {
+	return countingHandler{Handler: slog.DiscardHandler, msg: msg, n: &atomic.Int64{},
+		mu: &sync.Mutex{}, retries: &[]time.Duration{}}
 }
 
 func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == h.msg {
-		h.n.Add(1)
+	if r.Message != h.msg {
+		return nil
 	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "retryIn" {
+			h.mu.Lock()
+			*h.retries = append(*h.retries, a.Value.Duration())
+			h.mu.Unlock()
+		}
+		return true
+	})
+	h.n.Add(1)
 	return nil
+}
+
+func (h countingHandler) waits() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]time.Duration(nil), *h.retries...)
 }
 
 func TestFailedUploadKeepsTheFileAndIsRetriedUntilStorageAnswers(t *testing.T) {
@@ -258,14 +284,20 @@ func TestFailedUploadKeepsTheFileAndIsRetriedUntilStorageAnswers(t *testing.T) {
 	}
 	path := f.writeSegment(t, time.Now().Add(-time.Minute).Truncate(time.Millisecond), time.Minute)
 
-	var failures atomic.Int64
-	log := slog.New(countingHandler{Handler: slog.DiscardHandler,
-		msg: "recording upload failed; files kept, trying again", n: &failures})
-	up := f.uploader(proxied, log)
+	failed := newCountingHandler("recording upload failed; files kept, trying again")
+	up := f.uploader(proxied, slog.New(failed))
 	up.Start()
 	defer up.Stop()
 	up.Enqueue(path, f.stream)
-	waitUntil(t, "three refused attempts", func() bool { return failures.Load() >= 3 })
+	waitUntil(t, "six refused attempts", func() bool { return failed.n.Load() >= 6 })
+	// The uploader's bounds are 20 ms doubling to 200 ms.
+	want := []time.Duration{20, 40, 80, 160, 200, 200}
+	for i, got := range failed.waits()[:len(want)] {
+		if got != want[i]*time.Millisecond {
+			t.Fatalf("waits after failures %v, want %v ms: doubling up to the bound",
+				failed.waits(), want)
+		}
+	}
 	if gone(path) {
 		t.Fatal("the segment's files were removed although no upload succeeded")
 	}
@@ -348,7 +380,7 @@ func TestSegmentsLeftOnDiskAreUploadedOnStartAndOnce(t *testing.T) {
 		}
 	}
 	// The run that crashed saved the first segment's row but kept its files.
-	firstKey := upload.Key(f.stream, strconv.FormatInt(start.UnixMilli(), 10))
+	firstKey := upload.Key(f.stream, strconv.FormatInt(start.UnixMilli(), 10)+".webm")
 	saved, err := persistence.NewVideos(f.pool).SaveRecording(context.Background(),
 		persistence.NewRecording{UserID: f.stream.UserID, CameraID: f.stream.CameraDeviceID,
 			StreamID: f.stream.ID, Bucket: store.Bucket(), ObjectKey: firstKey,
@@ -371,9 +403,118 @@ func TestSegmentsLeftOnDiskAreUploadedOnStartAndOnce(t *testing.T) {
 		t.Errorf("first segment's row %+v, want the row saved before (%s) with the file's size",
 			r, saved.VideoID)
 	}
-	for _, p := range []string{part, lone} {
-		if _, err := os.Stat(p); err != nil {
-			t.Errorf("%s, which is not a finished segment, was touched: %v", p, err)
+	if _, err := os.Stat(lone); err != nil {
+		t.Errorf("%s, a file without metadata, was touched: %v", lone, err)
+	}
+	// A crash's .part with nothing playable in it goes.
+	if _, err := os.Stat(part); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s, cut off with nothing playable, is still there: %v", part, err)
+	}
+}
+
+func TestRefusedSegmentIsTriedAgainLaterWithoutARestart(t *testing.T) {
+	f := newFixture(t)
+	store := s3test.New(t)
+	start := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	path := f.writeSegment(t, start, time.Minute)
+	key := upload.Key(f.stream, filepath.Base(path))
+	// A phone's upload holds the key: storing the recording there is refused.
+	held, err := persistence.NewVideos(f.pool).CreateVideo(context.Background(), persistence.NewVideo{
+		UserID: f.stream.UserID, DeviceID: uuid.MustParse(string(f.stream.CameraDeviceID)),
+		Bucket: store.Bucket(), ObjectKey: key, FileName: "x.webm", ContentType: "video/webm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := newCountingHandler("recording refused; files kept, trying again later")
+	up := upload.New(upload.Config{Dir: f.dir, Store: store,
+		Recordings: persistence.NewVideos(f.pool), Streams: persistence.NewStreams(f.pool),
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
+		RefusedRetry: 150 * time.Millisecond, Logger: slog.New(refused)})
+	up.Start()
+	defer up.Stop()
+	up.Enqueue(path, f.stream)
+	waitUntil(t, "two refusals", func() bool { return refused.n.Load() >= 2 })
+	if gone(path) {
+		t.Fatal("a refused segment's files were removed")
+	}
+	for _, w := range refused.waits() {
+		if w != 150*time.Millisecond {
+			t.Fatalf("waits after refusals %v, want the refused-retry wait", refused.waits())
 		}
 	}
+
+	// Someone clears the conflict; the same uploader stores it next time.
+	if _, err := f.pool.Exec(context.Background(), `DELETE FROM videos WHERE id = $1`, held.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the upload after the conflict went", func() bool { return gone(path) })
+	if r, ok := f.rows(t)[key]; !ok || r.kind != "recording" || r.status != "uploaded" {
+		t.Fatalf("row at %s: %+v, want the uploaded recording", key, r)
+	}
+}
+
+func TestSegmentCutOffByACrashIsFinishedAndUploadedOnStart(t *testing.T) {
+	f := newFixture(t)
+	store := s3test.New(t)
+	dir := filepath.Join(f.dir, string(f.stream.ID))
+	part, body := cutOffSegment(t, dir, 45)
+	if err := os.WriteFile(part, body, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(part, old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	up := f.uploader(store, quiet())
+	up.Start()
+	defer up.Stop()
+	waitUntil(t, "the cut-off segment to be finished and uploaded", func() bool {
+		left, _ := os.ReadDir(dir)
+		return len(left) == 0
+	})
+	rows := f.rows(t)
+	key := upload.Key(f.stream, strings.TrimSuffix(filepath.Base(part), ".part"))
+	r, ok := rows[key]
+	if len(rows) != 1 || !ok || r.codec != "vp8" || r.durationMs <= 0 {
+		t.Fatalf("rows %+v, want the finished segment at %s", rows, key)
+	}
+	obj, err := store.Stat(context.Background(), key)
+	if err != nil || obj.Size != r.size {
+		t.Fatalf("stored %+v, %v; row says %d bytes", obj, err, r.size)
+	}
+}
+
+// cutOffSegment has a recorder write frames of the VP8 clip into dir and
+// returns its segment file as a crash would leave it: the path of the
+// .part and its bytes. The recorder's own files are gone afterwards.
+func cutOffSegment(t *testing.T, dir string, frames int) (string, []byte) {
+	t.Helper()
+	rec, err := record.New(record.Config{Dir: dir, SegmentLength: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, pkts := mediatest.Packets(mediatest.VP8Clip(t), 1, frames)
+	info := media.TrackInfo{SSRC: 1, Codec: codec}
+	for _, frame := range pkts {
+		for _, p := range frame {
+			rec.WriteRTP(info, p)
+		}
+	}
+	parts, _ := filepath.Glob(filepath.Join(dir, "*.part"))
+	if len(parts) != 1 {
+		t.Fatalf("segments being written %v, want one", parts)
+	}
+	body, err := os.ReadFile(parts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Close()
+	finished, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, p := range finished {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return parts[0], body
 }
