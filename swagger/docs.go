@@ -1602,6 +1602,67 @@ const docTemplate = `{
                 }
             }
         },
+        "/sim": {
+            "get": {
+                "description": "Redirects to /sim/mobile-sim.html.",
+                "produces": [
+                    "text/html"
+                ],
+                "tags": [
+                    "simulator"
+                ],
+                "summary": "The browser mobile simulator",
+                "responses": {
+                    "302": {
+                        "description": "Found",
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "sim/mobile-sim.html"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/sim/{file}": {
+            "get": {
+                "description": "mobile-sim.html is the page; the others are its styles and JavaScript modules.\nServed without authentication, Cache-Control no-cache with a strong ETag.",
+                "produces": [
+                    "text/html"
+                ],
+                "tags": [
+                    "simulator"
+                ],
+                "summary": "A file of the browser mobile simulator",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "file name, e.g. mobile-sim.html",
+                        "name": "file",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the file",
+                        "schema": {
+                            "type": "string"
+                        }
+                    },
+                    "304": {
+                        "description": "unchanged since the ETag in If-None-Match"
+                    },
+                    "404": {
+                        "description": "the contract's error body",
+                        "schema": {
+                            "$ref": "#/definitions/api.errorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/socket.io/": {
             "get": {
                 "security": [
