@@ -37,13 +37,13 @@ type uploadURLResponse struct {
 	Method    string            `json:"method"`
 	Headers   map[string]string `json:"headers"`
 	ObjectKey string            `json:"objectKey"`
-	ExpiresAt time.Time         `json:"expiresAt"`
+	ExpiresAt time.Time         `json:"expiresAt" format:"date-time"`
 	VideoID   string            `json:"videoId"`
 }
 
 type downloadURLResponse struct {
 	DownloadURL string    `json:"downloadUrl"`
-	ExpiresAt   time.Time `json:"expiresAt"`
+	ExpiresAt   time.Time `json:"expiresAt" format:"date-time"`
 }
 
 // uploadTarget is a validated upload request.

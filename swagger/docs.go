@@ -3604,7 +3604,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "objects": {
                     "type": "array",
@@ -3624,7 +3625,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "lastModified": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "objectKey": {
                     "type": "string"
@@ -3692,7 +3694,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "iceCandidateUrl": {
                     "type": "string"
@@ -3713,7 +3716,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "playbackTokenExpiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "publishUrl": {
                     "type": "string"
@@ -3743,13 +3747,15 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
                 },
                 "lastSeenAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "metadata": {
                     "type": "object"
@@ -3773,7 +3779,8 @@ const docTemplate = `{
                     "type": "object"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "userId": {
                     "type": "string"
@@ -3787,7 +3794,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 }
             }
         },
@@ -3846,7 +3854,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -3871,7 +3880,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "endedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "metadata": {
                     "type": "object"
@@ -3891,7 +3901,8 @@ const docTemplate = `{
                     "type": "number"
                 },
                 "startedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 }
             }
         },
@@ -3916,7 +3927,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "playbackToken": {
                     "type": "string"
@@ -4006,10 +4018,12 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -4021,7 +4035,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "userAgent": {
                     "type": "string"
@@ -4152,7 +4167,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "headers": {
                     "type": "object",
@@ -4178,7 +4194,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "email": {
                     "type": "string"
@@ -4196,7 +4213,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 }
             }
         },
@@ -4207,7 +4225,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "deviceId": {
                     "type": "string"
@@ -4216,7 +4235,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "lastModified": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "objectKey": {
                     "type": "string"
@@ -4317,16 +4337,20 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "completedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "deliveredAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -4350,7 +4374,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "userId": {
                     "type": "string"
@@ -4367,13 +4392,15 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "endReason": {
                     "type": "string"
                 },
                 "endedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -4385,7 +4412,8 @@ const docTemplate = `{
                     "type": "number"
                 },
                 "startedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "status": {
                     "$ref": "#/definitions/persistence.EventStatus"
@@ -4411,13 +4439,15 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "endReason": {
                     "type": "string"
                 },
                 "endedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -4426,13 +4456,15 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "requestExpiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "requesterDeviceId": {
                     "type": "string"
                 },
                 "startedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "status": {
                     "$ref": "#/definitions/persistence.StreamStatus"
@@ -4441,7 +4473,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "userId": {
                     "type": "string"
