@@ -14,6 +14,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/vigil-oss/vigil/actors"
+	"github.com/vigil-oss/vigil/media/record/upload"
+	"github.com/vigil-oss/vigil/persistence"
 	"github.com/vigil-oss/vigil/persistence/objectstore/s3test"
 )
 
@@ -22,9 +25,9 @@ import (
 // suite on a loaded 2-core machine.
 const simWait = 30 * time.Second
 
-// newSimServer serves a test server with the SFU and object storage on a
-// loopback port that is also its BETTER_AUTH_BASE_URL, as `vigil serve`
-// would, and returns that URL.
+// newSimServer serves a test server with the SFU, object storage and
+// recording on a loopback port that is also its BETTER_AUTH_BASE_URL, as
+// `vigil serve` would, and returns that URL.
 func newSimServer(t *testing.T) (*testEnv, string) {
 	t.Helper()
 	store := s3test.New(t)
@@ -33,15 +36,28 @@ func newSimServer(t *testing.T) (*testEnv, string) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	e, _ := newStreamEnv(t, nil, func(o *Options) {
+
+	sfu, dir := streamSFU(t, nil), t.TempDir()
+	// The uploader needs the test's database, which exists only once the
+	// server does; no segment is finished before it is set.
+	var up *upload.Uploader
+	e := newTestEnvWith(t, func(c *actors.Config) {
+		c.SFU = sfu
+		c.Recording = &actors.RecordingConfig{Dir: dir,
+			OnSegment: func(s actors.RecordedSegment) { up.Enqueue(s.Segment.Path, s.Stream) }}
+	}, func(o *Options) {
 		o.BaseURL, _ = url.Parse(base)
 		o.Storage = store
 	})
+	up = upload.New(upload.Config{Dir: dir, Store: store, Recordings: persistence.NewVideos(e.pool),
+		Streams: persistence.NewStreams(e.pool), Logger: testLogger()})
+	up.Start()
 	go e.srv.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		e.srv.Shutdown(ctx)
+		up.Stop()
 	})
 	return e, base
 }
@@ -129,8 +145,15 @@ func (p *simPhone) do(steps ...chromedp.Action[chromedp.Void]) {
 // string; on timeout the test fails with what the page's notice says.
 func (p *simPhone) wait(what, expr string) string {
 	p.t.Helper()
+	return p.waitEvery(what, 100*time.Millisecond, expr)
+}
+
+// waitEvery is wait with another polling interval, for an expression that
+// sends a request each time.
+func (p *simPhone) waitEvery(what string, every time.Duration, expr string) string {
+	p.t.Helper()
 	v, err := chromedp.Run(p.ctx, chromedp.Poll[any](expr,
-		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(simWait)))
+		chromedp.WithPollingInterval(every), chromedp.WithPollingTimeout(simWait)))
 	if err != nil {
 		p.t.Fatalf("%s: waiting for %s: %v\n%s", p.name, what, err, p.notice())
 	}
@@ -151,13 +174,21 @@ func (p *simPhone) eval(expr string) string {
 func (p *simPhone) notice() string {
 	v, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](
 		`"notice: " + document.getElementById("notice").textContent + "\nlog:\n" +
-			[...document.querySelectorAll("#event-log li")].slice(0, 15).map((li) => li.textContent).join("\n")`))
+			[...document.querySelectorAll("#event-log li")].slice(0, 15).map((li) => (li.querySelector("summary") ?? li).textContent).join("\n")`))
 	return v
 }
 
+// click taps the element css selects once it is there, shown and
+// enabled. Lookup and tap are one step in the page: lists are drawn anew
+// as events arrive, and a node found first may be gone when tapped.
 func (p *simPhone) click(css string) {
 	p.t.Helper()
-	p.do(chromedp.Click(chromedp.CSS(css)))
+	p.wait("to tap "+css, fmt.Sprintf(`(() => {
+		const node = document.querySelector(%q);
+		if (!node || node.disabled || node.closest("[hidden]")) return false;
+		node.click();
+		return true;
+	})()`, css))
 }
 
 // screenshot saves the whole page as a PNG in dir.
@@ -212,7 +243,6 @@ func TestSimulatorCameraAndViewerInChromium(t *testing.T) {
 
 	// Link: the viewer lists the user's cameras and links this one.
 	viewer.click("#refresh-cameras")
-	viewer.wait("the camera listed", `document.querySelector("#cameras li[data-linked=false] button.link")`)
 	viewer.click("#cameras li[data-linked=false] button.link")
 	camID := viewer.wait("the link", `document.querySelector("#cameras li[data-linked=true]")?.dataset.id`)
 	if got := viewer.eval(`document.getElementById("target-camera").value`); got != camID {
@@ -226,7 +256,6 @@ func TestSimulatorCameraAndViewerInChromium(t *testing.T) {
 	cmdID := viewer.wait("the command listed",
 		`document.querySelector("#client-commands li[data-type=ring_siren]")?.dataset.id`)
 	ackButton := fmt.Sprintf(`#camera-commands li[data-id="%s"] button.ack`, cmdID)
-	cam.wait("the command received", fmt.Sprintf(`document.querySelector(%q)`, ackButton))
 	cam.click(ackButton)
 	status := viewer.wait("command:status acknowledged", fmt.Sprintf(
 		`document.querySelector('#client-commands li[data-id="%s"] .status')?.textContent === "acknowledged"
@@ -235,14 +264,12 @@ func TestSimulatorCameraAndViewerInChromium(t *testing.T) {
 		t.Fatalf("command status %q", status)
 	}
 
-	// Motion: the viewer's alert opens, then shows the end.
+	// Motion: the camera reports it and the viewer's alert opens.
 	cam.click("#motion-start")
 	alert := viewer.wait("motion alert", `document.querySelector("#alerts li.alert[data-status=open]")?.textContent`)
 	if !strings.Contains(alert, "Hall camera") {
 		t.Fatalf("alert %q does not name the camera", alert)
 	}
-	cam.click("#motion-end")
-	viewer.wait("motion ended", `document.querySelector("#alerts li.alert[data-status=closed]")`)
 
 	// Live: the viewer asks, the camera accepts and publishes its fake
 	// camera, and the viewer's <video> decodes frames that keep coming.
@@ -264,9 +291,26 @@ func TestSimulatorCameraAndViewerInChromium(t *testing.T) {
 	viewer.screenshot(dir)
 	shot = true
 
-	// History lists the motion event the camera reported.
-	viewer.click("#load-events")
-	viewer.wait("motion history", `document.querySelector("#history li[data-status=closed]")`)
+	// The viewer stops; the motion ends after it, so the stream's
+	// recording falls within the event and is linked to it.
+	viewer.click("#end-stream")
+	viewer.wait("the stream ended", `document.getElementById("stream-state").dataset.status === "ended"`)
+	cam.wait("the camera's stream ended", `document.querySelector("#camera-streams li[data-status=ended]")`)
+	cam.click("#motion-end")
+	viewer.wait("motion ended", `document.querySelector("#alerts li.alert[data-status=closed]")`)
+
+	// History lists the event; once the recording is uploaded it has a
+	// video, which the page's player loads from storage and decodes.
+	viewer.waitEvery("the event's recording", 500*time.Millisecond, `(() => {
+		document.getElementById("load-events").click();
+		return document.querySelector("#history li[data-status=closed] button.play");
+	})()`)
+	viewer.click("#history li[data-status=closed] button.play")
+	played := viewer.wait("the recording playing", `(() => {
+		const v = document.getElementById("playback");
+		return v.readyState >= 2 && v.videoWidth > 0 && v.duration > 0 && v.videoWidth + "x" + v.videoHeight;
+	})()`)
+	t.Logf("recording plays back at %s", played)
 
 	// A file goes to storage through a presigned PUT, is listed, and its
 	// presigned download URL, which the player gets, serves the same bytes.
@@ -285,10 +329,10 @@ func TestSimulatorCameraAndViewerInChromium(t *testing.T) {
 	if !ok || !strings.HasSuffix(key, "/porch clip.webm") {
 		t.Fatalf("upload status %q", uploaded)
 	}
-	playButton := fmt.Sprintf(`#videos li[data-key=%q] button.play`, key)
-	viewer.wait("the video listed", fmt.Sprintf(`document.querySelector(%q)`, playButton))
-	viewer.click(playButton)
-	src := viewer.wait("the player's URL", `document.getElementById("playback").src`)
+	recording := viewer.eval(`document.getElementById("playback").src`)
+	viewer.click(fmt.Sprintf(`#videos li[data-key=%q] button.play`, key))
+	src := viewer.wait("the player's new URL", fmt.Sprintf(
+		`(() => { const s = document.getElementById("playback").src; return s !== %q && s; })()`, recording))
 	if code, got := s3test.Get(t, src); code != 200 || !bytes.Equal(got, content) {
 		t.Fatalf("the player's URL: status %d, %d bytes; want the %d uploaded", code, len(got), len(content))
 	}

@@ -23,6 +23,7 @@ export class ClientPanel {
     this.live = null; // {id, status, endReason, pc, viewerId}
     this.streamSeen = new Map(); // id → last stream:* data, for events that beat the answer
     this.cursor = null; // the motion history's next page
+    this.videoKeys = new Map(); // videoId → objectKey, from the last video list
 
     const signal = this.stop.signal;
     guard($("refresh-cameras"), "load cameras", () => this.loadCameras(), signal);
@@ -207,11 +208,25 @@ export class ClientPanel {
         el("b", { text: cam?.name ?? short(e.cameraDeviceId) }), " ",
         `${new Date(e.startedAt).toLocaleDateString()} ${clock(e.startedAt)}${ended}`,
         e.endReason ? el("span", { class: "muted", text: ` ${e.endReason}` }) : null,
-        e.videoId ? el("span", { class: "chip", text: "video" }) : null);
+        e.videoId ? this.eventVideoButton(e.videoId) : null);
     }));
     if (fromStart && !events.length) $("history").append(el("li", { class: "muted", text: "No motion yet." }));
     this.cursor = nextCursor;
     show($("older-events"), !!nextCursor);
+  }
+
+  // eventVideoButton plays the recording linked to a motion event. Events
+  // name the video by id and download URLs take its object key, which the
+  // video list holds.
+  eventVideoButton(videoId) {
+    const button = el("button", { type: "button", class: "play secondary", text: "Play video" });
+    guard(button, "play video", async () => {
+      if (!this.videoKeys.has(videoId)) await this.loadVideos();
+      const key = this.videoKeys.get(videoId);
+      if (!key) throw new Error("the event's video is not in storage (yet)");
+      await this.play(key);
+    }, this.stop.signal);
+    return button;
   }
 
   // Live video.
@@ -319,6 +334,7 @@ export class ClientPanel {
 
   async loadVideos() {
     const { videos, truncated } = await api("GET", "videos");
+    this.videoKeys = new Map(videos.filter((v) => v.videoId).map((v) => [v.videoId, v.objectKey]));
     const signal = this.stop.signal;
     const items = videos.map((v) => {
       const play = el("button", { type: "button", class: "play secondary", text: "Play" });
