@@ -2860,6 +2860,7 @@ const docTemplate = `{
                         "sessionBearer": []
                     }
                 ],
+                "description": "Names the video by objectKey or, as motion events do (their videoId), by videoId\n(an extension); exactly one of the two.",
                 "produces": [
                     "application/json"
                 ],
@@ -2872,8 +2873,14 @@ const docTemplate = `{
                         "type": "string",
                         "description": "the object's key",
                         "name": "objectKey",
-                        "in": "query",
-                        "required": true
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "format": "uuid",
+                        "description": "the video's id, instead of objectKey",
+                        "name": "videoId",
+                        "in": "query"
                     },
                     {
                         "type": "integer",
