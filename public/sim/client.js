@@ -23,7 +23,6 @@ export class ClientPanel {
     this.live = null; // {id, status, endReason, pc, viewerId}
     this.streamSeen = new Map(); // id → last stream:* data, for events that beat the answer
     this.cursor = null; // the motion history's next page
-    this.videoKeys = new Map(); // videoId → objectKey, from the last video list
 
     const signal = this.stop.signal;
     guard($("refresh-cameras"), "load cameras", () => this.loadCameras(), signal);
@@ -215,17 +214,10 @@ export class ClientPanel {
     show($("older-events"), !!nextCursor);
   }
 
-  // eventVideoButton plays the recording linked to a motion event. Events
-  // name the video by id and download URLs take its object key, which the
-  // video list holds.
+  // eventVideoButton plays the recording linked to a motion event.
   eventVideoButton(videoId) {
     const button = el("button", { type: "button", class: "play secondary", text: "Play video" });
-    guard(button, "play video", async () => {
-      if (!this.videoKeys.has(videoId)) await this.loadVideos();
-      const key = this.videoKeys.get(videoId);
-      if (!key) throw new Error("the event's video is not in storage (yet)");
-      await this.play(key);
-    }, this.stop.signal);
+    guard(button, "play video", () => this.play({ videoId }), this.stop.signal);
     return button;
   }
 
@@ -334,13 +326,12 @@ export class ClientPanel {
 
   async loadVideos() {
     const { videos, truncated } = await api("GET", "videos");
-    this.videoKeys = new Map(videos.filter((v) => v.videoId).map((v) => [v.videoId, v.objectKey]));
     const signal = this.stop.signal;
     const items = videos.map((v) => {
       const play = el("button", { type: "button", class: "play secondary", text: "Play" });
       const save = el("button", { type: "button", class: "download secondary", text: "Download" });
-      guard(play, "play video", () => this.play(v.objectKey), signal);
-      guard(save, "download video", () => this.download(v.objectKey), signal);
+      guard(play, "play video", () => this.play({ objectKey: v.objectKey }), signal);
+      guard(save, "download video", () => this.download({ objectKey: v.objectKey }), signal);
       return el("li", { "data-key": v.objectKey, "data-status": v.status },
         el("b", { text: v.fileName }), " ",
         el("span", { class: "muted", text: `${formatSize(v.size)} · ${clock(v.createdAt ?? v.lastModified)}` }),
@@ -351,22 +342,24 @@ export class ClientPanel {
     if (truncated) $("videos").append(el("li", { class: "muted", text: "More videos exist than listed." }));
   }
 
-  async downloadURL(objectKey) {
-    const { downloadUrl } = await api("GET", "videos/download-url", { query: { objectKey } });
+  // downloadURL asks for a presigned GET of a video named by objectKey
+  // or by videoId (motion events know only the id).
+  async downloadURL(name) {
+    const { downloadUrl } = await api("GET", "videos/download-url", { query: name });
     return downloadUrl;
   }
 
   // play loads a video into the player. Storage answers downloads as
   // attachments, which a media element plays all the same.
-  async play(objectKey) {
+  async play(name) {
     const player = $("playback");
-    player.src = await this.downloadURL(objectKey);
+    player.src = await this.downloadURL(name);
     show(player, true);
     await player.play().catch(() => {});
   }
 
-  async download(objectKey) {
-    const link = el("a", { href: await this.downloadURL(objectKey), download: "" });
+  async download(name) {
+    const link = el("a", { href: await this.downloadURL(name), download: "" });
     document.body.append(link);
     link.click();
     link.remove();
