@@ -91,3 +91,22 @@ func TestSimulatorRefusesUnknownFilesAndRedirectsItsFolder(t *testing.T) {
 		t.Fatalf("with a session cookie: status %d", resp.StatusCode)
 	}
 }
+
+// If-None-Match comes from clients: any header is answered without a
+// panic, the file's own tag anywhere in a list matches, and a list
+// without it or "*" does not.
+func FuzzETagMatches(f *testing.F) {
+	for _, seed := range []string{``, `*`, `"a", W/"b"`, `W/`, `,,`, `"x`, ` "a" ,"b"`} {
+		f.Add(seed)
+	}
+	const etag = `"tag-of-the-file"`
+	f.Fuzz(func(t *testing.T, header string) {
+		got := etagMatches(header, etag)
+		if !etagMatches(header+", "+etag, etag) || !etagMatches(etag+","+header, etag) {
+			t.Fatalf("the file's tag next to %q does not match", header)
+		}
+		if !strings.Contains(header, "*") && !strings.Contains(header, etag) && got {
+			t.Fatalf("%q matches without the file's tag or *", header)
+		}
+	})
+}

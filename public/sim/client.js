@@ -194,6 +194,7 @@ export class ClientPanel {
     if (old) old.replaceWith(item);
     else $("alerts").prepend(item);
     if (event.status === "open" && navigator.vibrate) navigator.vibrate(200);
+    if (this.session()) this.loadEvents(true).catch((err) => failed("load history", err));
   }
 
   async loadEvents(fromStart) {
