@@ -312,6 +312,23 @@ func TestSimulatorCameraAndViewerInChromium(t *testing.T) {
 	})()`)
 	t.Logf("recording plays back at %s", played)
 
+	// History pages: ten more events make two pages of ten.
+	for range 10 {
+		cam.click("#motion-start")
+		cam.click("#motion-end")
+		cam.wait("motion ended", `document.getElementById("motion-state").textContent === "No motion."`)
+	}
+	viewer.wait("every alert", `document.querySelectorAll("#alerts li.alert[data-status=closed]").length === 11`)
+	viewer.click("#load-events")
+	viewer.wait("a first page", `document.querySelectorAll("#history li[data-id]").length === 10 &&
+		!document.getElementById("older-events").hidden`)
+	viewer.click("#older-events")
+	viewer.wait("the last page", `document.querySelectorAll("#history li[data-id]").length === 11 &&
+		document.getElementById("older-events").hidden`)
+	if n := viewer.eval(`new Set([...document.querySelectorAll("#history li[data-id]")].map((li) => li.dataset.id)).size`); n != "11" {
+		t.Fatalf("history shows %s distinct events, want 11", n)
+	}
+
 	// A file goes to storage through a presigned PUT, is listed, and its
 	// presigned download URL, which the player gets, serves the same bytes.
 	content := []byte(strings.Repeat("porch clip ", 300))

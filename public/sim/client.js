@@ -23,6 +23,7 @@ export class ClientPanel {
     this.live = null; // {id, status, endReason, pc, viewerId}
     this.streamSeen = new Map(); // id → last stream:* data, for events that beat the answer
     this.cursor = null; // the motion history's next page
+    this.historyLoads = 0;
 
     const signal = this.stop.signal;
     guard($("refresh-cameras"), "load cameras", () => this.loadCameras(), signal);
@@ -198,8 +199,12 @@ export class ClientPanel {
   }
 
   async loadEvents(fromStart) {
+    // Motion events reload the history as they arrive; only the latest
+    // load may draw it, or a slow first page would undo an older one.
+    const load = ++this.historyLoads;
     const query = { limit: historyPage, cursor: fromStart ? undefined : this.cursor };
     const { events, nextCursor } = await api("GET", "events", { query });
+    if (load !== this.historyLoads) return;
     if (fromStart) $("history").replaceChildren();
     $("history").append(...events.map((e) => {
       const cam = this.cameras.get(e.cameraDeviceId);
