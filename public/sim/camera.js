@@ -2,7 +2,7 @@
 // reports, and the streams it publishes through the SFU.
 
 import { api } from "./api.js";
-import { publish } from "./rtc.js";
+import { publish, requireSFU } from "./rtc.js";
 import { $, clock, el, failed, guard, log, notice, short, show, uuid } from "./ui.js";
 
 // Statuses in which a command still waits for the camera's answer.
@@ -106,13 +106,22 @@ export class CameraPanel {
     }
     await this.answer(cmd, "acknowledged");
 
-    const creds = await api("GET", `streams/${id}/publish-credentials`, { token });
-    const media = await this.openCamera();
-    const pc = await publish({ streamId: id, token, media, iceServers: creds.iceServers,
-      onError: (what, err) => failed(what, err) });
+    let pc;
+    try {
+      const creds = await api("GET", `streams/${id}/publish-credentials`, { token });
+      requireSFU(creds);
+      const media = await this.openCamera();
+      pc = await publish({ streamId: id, token, media, iceServers: creds.iceServers,
+        onError: (what, err) => failed(what, err) });
+    } catch (err) {
+      // A stream the camera cannot feed would keep the viewer waiting.
+      await this.endStream(id).catch(() => {});
+      throw err;
+    }
     const entry = this.streams.get(id);
     if (!entry || entry.stream.status === "ended") {
       pc.close();
+      this.releaseCamera();
       return;
     }
     entry.pc = pc;

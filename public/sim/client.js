@@ -2,7 +2,7 @@
 // alerts and history, live video through the SFU, and stored videos.
 
 import { api } from "./api.js";
-import { subscribe } from "./rtc.js";
+import { requireSFU, subscribe } from "./rtc.js";
 import { $, clock, el, failed, guard, log, notice, short, show, uuid } from "./ui.js";
 
 // How long a viewer waits for the camera's video once the camera accepted,
@@ -267,6 +267,7 @@ export class ClientPanel {
   async watch(live) {
     const token = this.device.token;
     const creds = await api("GET", `streams/${live.id}/subscribe-credentials`, { token });
+    requireSFU(creds);
     const deadline = Date.now() + publisherWaitMs;
     for (;;) {
       if (this.live !== live || live.status === "ended") return;

@@ -4,6 +4,16 @@
 
 import { api } from "./api.js";
 
+// requireSFU refuses credentials that do not send media through the SFU:
+// legacy mode relays WebRTC over the websocket, and a mock provider has
+// no media plane; the simulator speaks only to the SFU.
+export function requireSFU(creds) {
+  if (creds.signaling !== "http") {
+    throw new Error(`this server's media is ${creds.mediaMode}/${creds.mediaProvider}; ` +
+      "the simulator streams only through the SFU (MEDIA_MODE=single_server_sfu, MEDIA_PROVIDER=pion)");
+  }
+}
+
 // trickle posts each local candidate as it is gathered. The server sends
 // all of its own candidates in the answer, so nothing comes back this way.
 function trickle(pc, streamId, token, onError) {
