@@ -174,7 +174,8 @@ func (p *simPhone) eval(expr string) string {
 func (p *simPhone) notice() string {
 	v, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](
 		`"notice: " + document.getElementById("notice").textContent + "\nlog:\n" +
-			[...document.querySelectorAll("#event-log li")].slice(0, 15).map((li) => (li.querySelector("summary") ?? li).textContent).join("\n")`))
+			[...document.querySelectorAll("#event-log li")].slice(0, 15)
+				.map((li) => (li.querySelector("summary") ?? li).textContent).join("\n")`))
 	return v
 }
 
@@ -266,7 +267,8 @@ func TestSimulatorCameraAndViewerInChromium(t *testing.T) {
 
 	// Motion: the camera reports it and the viewer's alert opens.
 	cam.click("#motion-start")
-	alert := viewer.wait("motion alert", `document.querySelector("#alerts li.alert[data-status=open]")?.textContent`)
+	alert := viewer.wait("motion alert",
+		`document.querySelector("#alerts li.alert[data-status=open]")?.textContent`)
 	if !strings.Contains(alert, "Hall camera") {
 		t.Fatalf("alert %q does not name the camera", alert)
 	}
@@ -325,7 +327,9 @@ func TestSimulatorCameraAndViewerInChromium(t *testing.T) {
 	viewer.click("#older-events")
 	viewer.wait("the last page", `document.querySelectorAll("#history li[data-id]").length === 11 &&
 		document.getElementById("older-events").hidden`)
-	if n := viewer.eval(`new Set([...document.querySelectorAll("#history li[data-id]")].map((li) => li.dataset.id)).size`); n != "11" {
+	distinct := viewer.eval(`new Set([...document.querySelectorAll("#history li[data-id]")]
+		.map((li) => li.dataset.id)).size`)
+	if n := distinct; n != "11" {
 		t.Fatalf("history shows %s distinct events, want 11", n)
 	}
 

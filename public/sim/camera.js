@@ -80,7 +80,9 @@ export class CameraPanel {
     const payload = cmd.payload ?? {};
     switch (cmd.commandType) {
       case "stop_stream":
-        if (payload.streamSessionId) this.endStream(payload.streamSessionId).catch((e) => failed("stop stream", e));
+        if (payload.streamSessionId) {
+          this.endStream(payload.streamSessionId).catch((e) => failed("stop stream", e));
+        }
         break;
       case "switch_camera":
         this.switchCamera(payload.facing).catch((e) => failed("switch camera", e));

@@ -215,7 +215,9 @@ export class ClientPanel {
         e.endReason ? el("span", { class: "muted", text: ` ${e.endReason}` }) : null,
         e.videoId ? this.eventVideoButton(e.videoId) : null);
     }));
-    if (fromStart && !events.length) $("history").append(el("li", { class: "muted", text: "No motion yet." }));
+    if (fromStart && !events.length) {
+      $("history").append(el("li", { class: "muted", text: "No motion yet." }));
+    }
     this.cursor = nextCursor;
     show($("older-events"), !!nextCursor);
   }
@@ -297,7 +299,8 @@ export class ClientPanel {
   }
 
   async showCredentials() {
-    const creds = await api("GET", `streams/${this.live.id}/subscribe-credentials`, { token: this.device.token });
+    const creds = await api("GET", `streams/${this.live.id}/subscribe-credentials`,
+      { token: this.device.token });
     this.details(creds);
   }
 
@@ -316,7 +319,9 @@ export class ClientPanel {
     let text = "Not watching.";
     if (live?.status === "requested") text = "Waiting for the camera to accept…";
     if (live?.status === "streaming") {
-      text = live.pc ? `Live (${live.pc.connectionState}), viewer ${short(live.viewerId)}` : "Camera accepted; waiting for its video…";
+      text = live.pc
+        ? `Live (${live.pc.connectionState}), viewer ${short(live.viewerId)}`
+        : "Camera accepted; waiting for its video…";
     }
     if (live?.status === "ended") text = `Ended: ${live.endReason ?? "ended"}.`;
     $("stream-state").textContent = text;
@@ -341,7 +346,8 @@ export class ClientPanel {
       guard(save, "download video", () => this.download({ objectKey: v.objectKey }), signal);
       return el("li", { "data-key": v.objectKey, "data-status": v.status },
         el("b", { text: v.fileName }), " ",
-        el("span", { class: "muted", text: `${formatSize(v.size)} · ${clock(v.createdAt ?? v.lastModified)}` }),
+        el("span", { class: "muted",
+          text: `${formatSize(v.size)} · ${clock(v.createdAt ?? v.lastModified)}` }),
         el("div", { class: "row" }, play, save));
     });
     $("videos").replaceChildren(...items);
@@ -381,7 +387,8 @@ export class ClientPanel {
     status.textContent = `uploading ${file.name}…`;
     const target = await api("POST", "videos/upload-url",
       { body: { fileName: file.name, deviceId: this.device.id, contentType } });
-    const res = await fetch(target.uploadUrl, { method: target.method ?? "PUT", headers: target.headers, body: file });
+    const res = await fetch(target.uploadUrl,
+      { method: target.method ?? "PUT", headers: target.headers, body: file });
     if (!res.ok) {
       status.textContent = `upload failed: storage answered ${res.status}`;
       throw new Error(`storage answered ${res.status}`);

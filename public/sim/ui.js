@@ -53,7 +53,9 @@ export function log(kind, name, data) {
 function summary(name, d) {
   if (name.startsWith("command:")) return `${d.commandType ?? ""} ${d.status ?? ""}`;
   if (name.startsWith("motion:")) return `${d.status} on ${short(d.cameraDeviceId)}`;
-  if (name.startsWith("stream:")) return `${short(d.id)} ${d.status}${d.endReason ? ` (${d.endReason})` : ""}`;
+  if (name.startsWith("stream:")) {
+    return `${short(d.id)} ${d.status}${d.endReason ? ` (${d.endReason})` : ""}`;
+  }
   if (name === "device:presence") return `${short(d.deviceId)} ${d.online ? "online" : "offline"}`;
   if (name === "error") return `${d.code}: ${d.message}`;
   return "";
