@@ -358,12 +358,18 @@ func TestSimulatorCameraAndViewerInChromium(t *testing.T) {
 		t.Fatalf("the player's URL: status %d, %d bytes; want the %d uploaded", code, len(got), len(content))
 	}
 
-	// A reload keeps the phone's device: its token is in localStorage.
+	// A reload keeps the phone's device, its token in localStorage, and
+	// the motion event it left open, which it can still end.
 	before := cam.eval(`document.getElementById("device-id").textContent`)
+	cam.click("#motion-start")
+	cam.wait("motion open", `document.getElementById("motion-state").textContent !== "No motion."`)
 	cam.do(chromedp.Reload())
 	cam.wait("page ready again", `document.body.dataset.ready === "true"`)
 	cam.wait("socket online again", `document.getElementById("socket-state").dataset.state === "online"`)
 	if after := cam.eval(`document.getElementById("device-id").textContent`); after != before || before == "" {
 		t.Fatalf("device after reload %q, before %q", after, before)
 	}
+	cam.click("#motion-end")
+	viewer.wait("the reloaded camera's motion ended",
+		`document.querySelectorAll("#alerts li.alert[data-status=closed]").length === 12`)
 }

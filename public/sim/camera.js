@@ -9,14 +9,15 @@ import { $, clock, el, failed, guard, log, notice, short, show, uuid } from "./u
 const open = new Set(["queued", "delivered"]);
 
 export class CameraPanel {
-  constructor({ device }) {
+  constructor({ device, motionKey }) {
     this.device = device;
+    this.motionKey = motionKey;
     this.stop = new AbortController();
     this.commands = new Map(); // id → command, as last seen
     this.streams = new Map(); // id → {stream, pc}
     this.media = null; // the camera's MediaStream, once opened
     this.facing = "user";
-    this.motion = null; // the open motion event
+    this.motion = savedMotion(motionKey, device.id); // the open motion event
 
     const signal = this.stop.signal;
     guard($("camera-preview"), "open camera", () => this.openCamera(), signal);
@@ -200,6 +201,7 @@ export class CameraPanel {
     const res = await api("POST", "events/motion/start", {
       token: this.device.token, body: { clientEventId: uuid(), score: 80 } });
     this.motion = res.event;
+    localStorage.setItem(this.motionKey, JSON.stringify(res.event));
     this.render();
   }
 
@@ -207,6 +209,7 @@ export class CameraPanel {
     if (!this.motion) return;
     await api("POST", `events/${this.motion.id}/motion/end`, { token: this.device.token, body: {} });
     this.motion = null;
+    localStorage.removeItem(this.motionKey);
     this.render();
   }
 
@@ -256,5 +259,15 @@ export class CameraPanel {
       item.append(end);
     }
     return item;
+  }
+}
+
+// savedMotion is the motion event this camera left open before a reload.
+function savedMotion(key, deviceId) {
+  try {
+    const event = JSON.parse(localStorage.getItem(key));
+    return event?.cameraDeviceId === deviceId && event.status === "open" ? event : null;
+  } catch {
+    return null;
   }
 }

@@ -14,6 +14,9 @@ const profile = (() => {
   return /^[\w-]{1,32}$/.test(name) ? name : "default";
 })();
 const deviceKey = `vigil-sim/${profile}/device`;
+// motionKey keeps a camera's open motion event over a reload, so that it
+// can still be ended.
+const motionKey = `vigil-sim/${profile}/motion`;
 
 const state = {
   session: null, // {session, user} from get-session, or null
@@ -63,7 +66,7 @@ function setSocketState(name, label = name) {
 function startDevice() {
   const d = state.device;
   const Panel = d.role === "camera" ? CameraPanel : ClientPanel;
-  state.panel = new Panel({ device: d, socket: () => state.socket, session: () => state.session });
+  state.panel = new Panel({ device: d, motionKey, session: () => state.session });
   state.socket = new DeviceSocket(d.token, {
     onEvent(event, data) {
       log("event", event, data);
@@ -147,6 +150,7 @@ function wire() {
   guard($("forget-device"), "forget device", async () => {
     stopDevice();
     localStorage.removeItem(deviceKey);
+    localStorage.removeItem(motionKey);
     state.device = null;
     log("local", "device forgotten");
     render();
