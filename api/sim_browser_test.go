@@ -115,15 +115,23 @@ type simPhone struct {
 func openSimPhone(t *testing.T, browser context.Context, name, base string) *simPhone {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
 	p := &simPhone{t: t, name: name, ctx: ctx}
-	console := chromedp.Console(ctx)
+	// The page's console goes to the test; the reader stops before the
+	// test ends, as t.Logf must.
+	console, done := chromedp.Console(ctx), make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
 	go func() {
+		defer close(done)
 		for m, err := range console {
 			if err != nil {
 				return
 			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
+			// The page reports every failure it expects in its notice;
+			// an exception it did not catch is a bug.
+			switch {
+			case m.IsException():
+				t.Errorf("%s: uncaught %s", name, m)
+			case m.Type == chromedp.ConsoleError:
 				t.Logf("%s console: %s", name, m)
 			}
 		}
