@@ -120,14 +120,14 @@ func (a *admin) uploadURL(c *fiber.Ctx) error {
 type adminObjectJSON struct {
 	ObjectKey    string    `json:"objectKey"`
 	Size         int64     `json:"size"`
-	LastModified time.Time `json:"lastModified"`
+	LastModified time.Time `json:"lastModified" format:"date-time"`
 	DownloadURL  *string   `json:"downloadUrl"`
 }
 
 type adminListResponse struct {
 	Objects   []adminObjectJSON `json:"objects"`
 	Truncated bool              `json:"truncated"`
-	ExpiresAt time.Time         `json:"expiresAt"`
+	ExpiresAt time.Time         `json:"expiresAt" format:"date-time"`
 }
 
 // objects lists the bucket, or the part under ?prefix=.

@@ -55,8 +55,8 @@ type userJSON struct {
 	Email         string    `json:"email"`
 	EmailVerified bool      `json:"emailVerified"`
 	Image         *string   `json:"image"`
-	CreatedAt     time.Time `json:"createdAt"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	CreatedAt     time.Time `json:"createdAt" format:"date-time"`
+	UpdatedAt     time.Time `json:"updatedAt" format:"date-time"`
 }
 
 // sessionJSON is a session as Better Auth answers it.
@@ -64,9 +64,9 @@ type sessionJSON struct {
 	ID        string    `json:"id"`
 	Token     string    `json:"token"`
 	UserID    string    `json:"userId"`
-	ExpiresAt time.Time `json:"expiresAt"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ExpiresAt time.Time `json:"expiresAt" format:"date-time"`
+	CreatedAt time.Time `json:"createdAt" format:"date-time"`
+	UpdatedAt time.Time `json:"updatedAt" format:"date-time"`
 	IPAddress string    `json:"ipAddress"`
 	UserAgent string    `json:"userAgent"`
 }

@@ -37,10 +37,10 @@ type deviceJSON struct {
 	Metadata   json.RawMessage          `json:"metadata"`
 	Status     persistence.DeviceStatus `json:"status"`
 	Online     bool                     `json:"online"`
-	LastSeenAt *time.Time               `json:"lastSeenAt"`
+	LastSeenAt *time.Time               `json:"lastSeenAt" format:"date-time"`
 	Telemetry  json.RawMessage          `json:"telemetry"`
-	CreatedAt  time.Time                `json:"createdAt"`
-	UpdatedAt  time.Time                `json:"updatedAt"`
+	CreatedAt  time.Time                `json:"createdAt" format:"date-time"`
+	UpdatedAt  time.Time                `json:"updatedAt" format:"date-time"`
 }
 
 func toDeviceJSON(d persistence.Device, online bool, lastSeen time.Time) deviceJSON {

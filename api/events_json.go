@@ -47,14 +47,14 @@ type clipJSON struct {
 }
 
 type motionStartRequest struct {
-	StartedAt     *time.Time      `json:"startedAt"`
+	StartedAt     *time.Time      `json:"startedAt" format:"date-time"`
 	Score         *float64        `json:"score"`
 	Metadata      json.RawMessage `json:"metadata"`
 	ClientEventID *string         `json:"clientEventId"`
 }
 
 type motionEndRequest struct {
-	EndedAt  *time.Time      `json:"endedAt"`
+	EndedAt  *time.Time      `json:"endedAt" format:"date-time"`
 	Metadata json.RawMessage `json:"metadata"`
 }
 

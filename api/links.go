@@ -16,7 +16,7 @@ type linkJSON struct {
 	UserID         persistence.UserID   `json:"userId"`
 	CameraDeviceID persistence.DeviceID `json:"cameraDeviceId"`
 	ClientDeviceID persistence.DeviceID `json:"clientDeviceId"`
-	CreatedAt      time.Time            `json:"createdAt"`
+	CreatedAt      time.Time            `json:"createdAt" format:"date-time"`
 }
 
 func toLinkJSON(l persistence.Link) linkJSON {

@@ -260,3 +260,30 @@ func TestDocsServesSwaggerUIOnTheDocument(t *testing.T) {
 		}
 	}
 }
+
+// timeField names the schema properties that hold times: the contract
+// calls them somethingAt, and storage's listing says lastModified.
+var timeField = regexp.MustCompile(`^[a-z]\w*At$|^lastModified$`)
+
+func TestOpenAPIDocumentMarksTimesAsDateTime(t *testing.T) {
+	e := newTestEnv(t)
+	doc, _ := servedDocument(t, e)
+
+	found := 0
+	for name, ref := range doc.Components.Schemas {
+		for prop, s := range ref.Value.Properties {
+			if !timeField.MatchString(prop) {
+				continue
+			}
+			found++
+			if !s.Value.Type.Is("string") || s.Value.Format != "date-time" {
+				t.Errorf("%s.%s is %v format %q; want a string of format date-time "+
+					"(a format:\"date-time\" tag, then make swagger)", name, prop, s.Value.Type, s.Value.Format)
+			}
+		}
+	}
+	// wire.Command alone has five; fewer means the walk found nothing.
+	if found < 20 {
+		t.Fatalf("only %d time properties in the document; the walk is broken", found)
+	}
+}

@@ -148,6 +148,9 @@ func New(opts Options) (*Server, error) {
 	s.mountStreams()
 	s.mountSocketIO()
 	s.mountDocs()
+	if err := s.mountSim(); err != nil {
+		return nil, err
+	}
 	// No catch-all handler: Fiber's own 404 and 405 (a path that exists for
 	// another method) reach errorHandler and answer in the contract's shape.
 	return s, nil

@@ -54,6 +54,9 @@ type VideoStore interface {
 	MarkUploaded(ctx context.Context, bucket string, seen []persistence.SeenObject) error
 	UserVideosByKey(ctx context.Context, user persistence.UserID, bucket string,
 		keys []string) (map[string]persistence.Video, error)
+	// UserVideo is persistence.ErrNotFound for another user's video.
+	UserVideo(ctx context.Context, user persistence.UserID, bucket string,
+		id uuid.UUID) (persistence.Video, error)
 	// MarkDeleted reports whether a video not yet deleted was there.
 	MarkDeleted(ctx context.Context, bucket, key string) (bool, error)
 	EventClips(ctx context.Context, events []persistence.EventID, limit int) (

@@ -20,7 +20,7 @@ type iceServerJSON struct {
 // playbackTokenJSON is a token a WHEP player sends as its bearer.
 type playbackTokenJSON struct {
 	PlaybackToken   string               `json:"playbackToken"`
-	ExpiresAt       time.Time            `json:"expiresAt"`
+	ExpiresAt       time.Time            `json:"expiresAt" format:"date-time"`
 	StreamSessionID persistence.StreamID `json:"streamSessionId"`
 	WHEPURL         string               `json:"whepUrl"`
 }
@@ -34,7 +34,7 @@ type credentialsJSON struct {
 	MediaMode       string               `json:"mediaMode"`
 	MediaProvider   string               `json:"mediaProvider"`
 	IceServers      []iceServerJSON      `json:"iceServers"`
-	ExpiresAt       time.Time            `json:"expiresAt"`
+	ExpiresAt       time.Time            `json:"expiresAt" format:"date-time"`
 
 	PublishURL      string `json:"publishUrl,omitempty"`
 	WHIPURL         string `json:"whipUrl,omitempty"`
@@ -46,7 +46,7 @@ type credentialsJSON struct {
 	Signaling string `json:"signaling"`
 
 	PlaybackToken          string     `json:"playbackToken,omitempty"`
-	PlaybackTokenExpiresAt *time.Time `json:"playbackTokenExpiresAt,omitempty"`
+	PlaybackTokenExpiresAt *time.Time `json:"playbackTokenExpiresAt,omitempty" format:"date-time"`
 }
 
 // credentials builds what every role gets: iceServers (TURN REST

@@ -37,13 +37,13 @@ type uploadURLResponse struct {
 	Method    string            `json:"method"`
 	Headers   map[string]string `json:"headers"`
 	ObjectKey string            `json:"objectKey"`
-	ExpiresAt time.Time         `json:"expiresAt"`
+	ExpiresAt time.Time         `json:"expiresAt" format:"date-time"`
 	VideoID   string            `json:"videoId"`
 }
 
 type downloadURLResponse struct {
 	DownloadURL string    `json:"downloadUrl"`
-	ExpiresAt   time.Time `json:"expiresAt"`
+	ExpiresAt   time.Time `json:"expiresAt" format:"date-time"`
 }
 
 // uploadTarget is a validated upload request.
@@ -141,22 +141,28 @@ func (v *videos) uploadURL(c *fiber.Ctx) error {
 // Seeing the object marks its video uploaded.
 //
 //	@Summary	A presigned GET for one of the user's videos
+//	@Description	Names the video by objectKey or, as motion events do (their videoId), by videoId
+//	@Description	(an extension); exactly one of the two.
 //	@Tags	videos
 //	@Produce	json
 //	@Security	sessionCookie
 //	@Security	sessionBearer
-//	@Param	objectKey query string true "the object's key"
+//	@Param	objectKey query string false "the object's key"
+//	@Param	videoId query string false "the video's id, instead of objectKey" format(uuid)
 //	@Param	expiresIn query int false "seconds, 1..604800"
 //	@Success	200 {object} downloadURLResponse
 //	@Failure	400,401,403,404,503 {object} errorBody "the contract's error body"
 //	@Router	/videos/download-url [get]
 func (v *videos) downloadURL(c *fiber.Ctx) error {
-	key := c.Query("objectKey")
 	expiry, err := queryExpiry(c)
 	if err != nil {
 		return err
 	}
 	user := userOf(c)
+	key, err := v.downloadKey(c, user.ID)
+	if err != nil {
+		return err
+	}
 	if err := checkOwnedKey(user.ID, key); err != nil {
 		return err
 	}
@@ -184,6 +190,36 @@ func (v *videos) downloadURL(c *fiber.Ctx) error {
 	}
 	return c.JSON(downloadURLResponse{DownloadURL: u.String(), ExpiresAt: expires})
 }
+
+// downloadKey is the object a download names: objectKey as given, or the
+// key of the user's video videoId. An app showing a motion event has only
+// its videoId, and finding the key in GET /videos fails past the 1,000
+// objects a listing holds.
+func (v *videos) downloadKey(c *fiber.Ctx, user persistence.UserID) (string, error) {
+	key, rawID := c.Query("objectKey"), c.Query("videoId")
+	switch {
+	case rawID == "":
+		return key, nil
+	case key != "":
+		return "", badRequest("INVALID_QUERY", "give objectKey or videoId, not both")
+	}
+	id, err := parseUUID("videoId", rawID)
+	if err != nil {
+		return "", err
+	}
+	video, err := v.meta.UserVideo(c.UserContext(), user, v.store.Bucket(), uuid.MustParse(id))
+	switch {
+	case errors.Is(err, persistence.ErrNotFound):
+		return "", errVideoNotFound
+	case err != nil:
+		return "", err
+	case video.Status == persistence.VideoDeleted:
+		return "", errVideoNotFound
+	}
+	return video.ObjectKey, nil
+}
+
+var errVideoNotFound = newError(fiber.StatusNotFound, "VIDEO_NOT_FOUND", "no such video")
 
 // statObject is store.Stat with a missing object as the contract's 404.
 func (v *videos) statObject(c *fiber.Ctx, key string) (objectstore.Object, error) {

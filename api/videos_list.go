@@ -20,8 +20,8 @@ type videoJSON struct {
 	ContentType  string     `json:"contentType,omitempty"`
 	Size         int64      `json:"size"`
 	Status       string     `json:"status"`
-	LastModified time.Time  `json:"lastModified"`
-	CreatedAt    *time.Time `json:"createdAt"`
+	LastModified time.Time  `json:"lastModified" format:"date-time"`
+	CreatedAt    *time.Time `json:"createdAt" format:"date-time"`
 }
 
 type videoListResponse struct {

@@ -167,6 +167,22 @@ func (v *Videos) UserVideosByKey(ctx context.Context, user UserID, bucket string
 	return out, nil
 }
 
+// UserVideo returns the user's video id in bucket, deleted or not.
+// Another user's video, or one in another bucket, is ErrNotFound.
+func (v *Videos) UserVideo(ctx context.Context, user UserID, bucket string,
+	id uuid.UUID) (Video, error) {
+	video, err := scanVideo(v.pool.QueryRow(ctx, `
+		SELECT `+videoColumns+` FROM videos
+		WHERE id = $1 AND user_id = $2 AND bucket = $3`, id, user, bucket))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return video, fmt.Errorf("video %s of user %s: %w", id, user, ErrNotFound)
+	}
+	if err != nil {
+		return video, fmt.Errorf("find video %s of user %s: %w", id, user, err)
+	}
+	return video, nil
+}
+
 // MarkDeleted marks the video at key in bucket deleted and reports whether
 // there was a video that was not deleted already.
 func (v *Videos) MarkDeleted(ctx context.Context, bucket, key string) (bool, error) {

@@ -4,7 +4,8 @@ package public
 
 import "embed"
 
-// FS holds the static files, served as they are.
+// FS holds the static files, served as they are: the pages at the top,
+// the mobile simulator's page, styles and modules under sim/.
 //
-//go:embed *.html
+//go:embed *.html sim
 var FS embed.FS

@@ -1603,6 +1603,67 @@ const docTemplate = `{
                 }
             }
         },
+        "/sim": {
+            "get": {
+                "description": "Redirects to /sim/mobile-sim.html.",
+                "produces": [
+                    "text/html"
+                ],
+                "tags": [
+                    "simulator"
+                ],
+                "summary": "The browser mobile simulator",
+                "responses": {
+                    "302": {
+                        "description": "Found",
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "sim/mobile-sim.html"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/sim/{file}": {
+            "get": {
+                "description": "mobile-sim.html is the page; the others are its styles and JavaScript modules.\nServed without authentication, Cache-Control no-cache with a strong ETag.",
+                "produces": [
+                    "text/html"
+                ],
+                "tags": [
+                    "simulator"
+                ],
+                "summary": "A file of the browser mobile simulator",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "file name, e.g. mobile-sim.html",
+                        "name": "file",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the file",
+                        "schema": {
+                            "type": "string"
+                        }
+                    },
+                    "304": {
+                        "description": "unchanged since the ETag in If-None-Match"
+                    },
+                    "404": {
+                        "description": "the contract's error body",
+                        "schema": {
+                            "$ref": "#/definitions/api.errorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/socket.io/": {
             "get": {
                 "security": [
@@ -2800,6 +2861,7 @@ const docTemplate = `{
                         "sessionBearer": []
                     }
                 ],
+                "description": "Names the video by objectKey or, as motion events do (their videoId), by videoId\n(an extension); exactly one of the two.",
                 "produces": [
                     "application/json"
                 ],
@@ -2812,8 +2874,14 @@ const docTemplate = `{
                         "type": "string",
                         "description": "the object's key",
                         "name": "objectKey",
-                        "in": "query",
-                        "required": true
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "format": "uuid",
+                        "description": "the video's id, instead of objectKey",
+                        "name": "videoId",
+                        "in": "query"
                     },
                     {
                         "type": "integer",
@@ -3544,7 +3612,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "objects": {
                     "type": "array",
@@ -3564,7 +3633,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "lastModified": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "objectKey": {
                     "type": "string"
@@ -3655,7 +3725,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "iceCandidateUrl": {
                     "type": "string"
@@ -3676,7 +3747,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "playbackTokenExpiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "publishUrl": {
                     "type": "string"
@@ -3706,13 +3778,15 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
                 },
                 "lastSeenAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "metadata": {
                     "type": "object"
@@ -3736,7 +3810,8 @@ const docTemplate = `{
                     "type": "object"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "userId": {
                     "type": "string"
@@ -3750,7 +3825,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 }
             }
         },
@@ -3784,13 +3860,15 @@ const docTemplate = `{
                     "type": "boolean"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "endReason": {
                     "type": "string"
                 },
                 "endedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -3802,7 +3880,8 @@ const docTemplate = `{
                     "type": "number"
                 },
                 "startedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "status": {
                     "$ref": "#/definitions/persistence.EventStatus"
@@ -3862,7 +3941,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -3887,7 +3967,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "endedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "metadata": {
                     "type": "object"
@@ -3907,7 +3988,8 @@ const docTemplate = `{
                     "type": "number"
                 },
                 "startedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 }
             }
         },
@@ -3932,7 +4014,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "playbackToken": {
                     "type": "string"
@@ -4022,10 +4105,12 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -4037,7 +4122,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "userAgent": {
                     "type": "string"
@@ -4168,7 +4254,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "headers": {
                     "type": "object",
@@ -4194,7 +4281,8 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "email": {
                     "type": "string"
@@ -4212,7 +4300,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 }
             }
         },
@@ -4223,7 +4312,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "deviceId": {
                     "type": "string"
@@ -4232,7 +4322,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "lastModified": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "objectKey": {
                     "type": "string"
@@ -4333,16 +4424,20 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "completedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "deliveredAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "expiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -4366,7 +4461,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "userId": {
                     "type": "string"
@@ -4383,13 +4479,15 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "endReason": {
                     "type": "string"
                 },
                 "endedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -4401,7 +4499,8 @@ const docTemplate = `{
                     "type": "number"
                 },
                 "startedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "status": {
                     "$ref": "#/definitions/persistence.EventStatus"
@@ -4427,13 +4526,15 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "createdAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "endReason": {
                     "type": "string"
                 },
                 "endedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "id": {
                     "type": "string"
@@ -4442,13 +4543,15 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "requestExpiresAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "requesterDeviceId": {
                     "type": "string"
                 },
                 "startedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "status": {
                     "$ref": "#/definitions/persistence.StreamStatus"
@@ -4457,7 +4560,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "updatedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "userId": {
                     "type": "string"

@@ -19,11 +19,11 @@ type Stream struct {
 	MediaMode         string                   `json:"mediaMode"`
 	EndReason         *string                  `json:"endReason"`
 	CommandID         *string                  `json:"commandId"`
-	CreatedAt         time.Time                `json:"createdAt"`
-	UpdatedAt         time.Time                `json:"updatedAt"`
-	RequestExpiresAt  time.Time                `json:"requestExpiresAt"`
-	StartedAt         *time.Time               `json:"startedAt"`
-	EndedAt           *time.Time               `json:"endedAt"`
+	CreatedAt         time.Time                `json:"createdAt" format:"date-time"`
+	UpdatedAt         time.Time                `json:"updatedAt" format:"date-time"`
+	RequestExpiresAt  time.Time                `json:"requestExpiresAt" format:"date-time"`
+	StartedAt         *time.Time               `json:"startedAt" format:"date-time"`
+	EndedAt           *time.Time               `json:"endedAt" format:"date-time"`
 }
 
 // FromStream converts a row. streamSessionId repeats id, the name the

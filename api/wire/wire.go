@@ -22,11 +22,11 @@ type Command struct {
 	Status         persistence.CommandStatus `json:"status"`
 	Reason         *string                   `json:"reason"`
 	IdempotencyKey *string                   `json:"idempotencyKey"`
-	CreatedAt      time.Time                 `json:"createdAt"`
-	UpdatedAt      time.Time                 `json:"updatedAt"`
-	ExpiresAt      time.Time                 `json:"expiresAt"`
-	DeliveredAt    *time.Time                `json:"deliveredAt"`
-	CompletedAt    *time.Time                `json:"completedAt"`
+	CreatedAt      time.Time                 `json:"createdAt" format:"date-time"`
+	UpdatedAt      time.Time                 `json:"updatedAt" format:"date-time"`
+	ExpiresAt      time.Time                 `json:"expiresAt" format:"date-time"`
+	DeliveredAt    *time.Time                `json:"deliveredAt" format:"date-time"`
+	CompletedAt    *time.Time                `json:"completedAt" format:"date-time"`
 }
 
 // FromCommand converts a row.
@@ -54,11 +54,11 @@ type Event struct {
 	ClientEventID  *string                 `json:"clientEventId"`
 	Score          *float64                `json:"score"`
 	Metadata       json.RawMessage         `json:"metadata"`
-	StartedAt      time.Time               `json:"startedAt"`
-	EndedAt        *time.Time              `json:"endedAt"`
+	StartedAt      time.Time               `json:"startedAt" format:"date-time"`
+	EndedAt        *time.Time              `json:"endedAt" format:"date-time"`
 	EndReason      *string                 `json:"endReason"`
 	VideoID        *string                 `json:"videoId"`
-	CreatedAt      time.Time               `json:"createdAt"`
+	CreatedAt      time.Time               `json:"createdAt" format:"date-time"`
 }
 
 // FromEvent converts a row.
