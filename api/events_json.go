@@ -40,8 +40,8 @@ type eventJSON struct {
 type clipJSON struct {
 	VideoID    string    `json:"videoId"`
 	ObjectKey  string    `json:"objectKey"`
-	StartedAt  time.Time `json:"startedAt"`
-	EndedAt    time.Time `json:"endedAt"`
+	StartedAt  time.Time `json:"startedAt" format:"date-time"`
+	EndedAt    time.Time `json:"endedAt" format:"date-time"`
 	DurationMs int64     `json:"durationMs"`
 	Codec      string    `json:"codec"`
 }

@@ -3685,13 +3685,15 @@ const docTemplate = `{
                     "type": "integer"
                 },
                 "endedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "objectKey": {
                     "type": "string"
                 },
                 "startedAt": {
-                    "type": "string"
+                    "type": "string",
+                    "format": "date-time"
                 },
                 "videoId": {
                     "type": "string"
