@@ -191,6 +191,9 @@ const (
 	EndReasonRequesterOffline = "requester_offline"
 	EndReasonCameraLeft       = "camera_left"
 	EndReasonServerShutdown   = "server_shutdown"
+	// EndReasonServerRestart ends, at start-up, a session that the
+	// previous process left open (see System.EndStreamsLeftOpen).
+	EndReasonServerRestart = "server_restart"
 )
 
 // streamRequestExpired is a stream actor's own timer: the request may

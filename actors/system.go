@@ -79,6 +79,7 @@ type StreamStore interface {
 	EndStream(ctx context.Context, id persistence.StreamID, reason string, by persistence.DeviceID,
 		at time.Time) (persistence.Stream, bool, error)
 	OpenStreams(ctx context.Context) ([]persistence.StreamID, error)
+	EndOpenStreams(ctx context.Context, reason string, at time.Time) ([]persistence.Stream, error)
 }
 
 // Config configures the actor system.
@@ -167,21 +168,26 @@ func (s *System) Recover(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
-// RecoverStreams activates the actors of stream sessions Postgres holds
-// as not ended, so that after a restart an unanswered request times out
-// and participants going offline end their streams.
-func (s *System) RecoverStreams(ctx context.Context) (int, error) {
+// EndStreamsLeftOpen ends, as server_restart, the sessions a previous
+// process left open: it crashed or was killed before StopStreams ran.
+// Their peer connections, rooms and sockets died with it, so none can go
+// on; a client that still wants to watch requests a new stream. Call it at
+// start-up, before serving: no one is told, since every socket went with
+// the old process; GET /streams/me/list shows the reason.
+//
+// It assumes one process serves every session. In a cluster, "not ended"
+// would not mean "abandoned": each session would need its owning node and
+// a lease renewed by that node in stream_sessions, and start-up (or any
+// node, periodically) would end only sessions whose owner's lease lapsed.
+func (s *System) EndStreamsLeftOpen(ctx context.Context) (int, error) {
 	if s.cfg.Streams == nil {
 		return 0, nil
 	}
-	ids, err := s.cfg.Streams.OpenStreams(ctx)
+	ended, err := s.cfg.Streams.EndOpenStreams(ctx, EndReasonServerRestart, s.cfg.Now().UTC())
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range ids {
-		s.actors.Root.Send(s.dir.Get(KindStream, string(id)), &ResumeWork{})
-	}
-	return len(ids), nil
+	return len(ended), nil
 }
 
 // StopStreams ends the open sessions (server_shutdown) and closes their
