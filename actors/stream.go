@@ -41,9 +41,13 @@ type streamActor struct {
 	// sfuViewer is each device's current sfu/subscribe-transport viewer id.
 	sfuViewer map[persistence.DeviceID]string
 	// publishing is set once the camera's offer was answered;
-	// publisherConnected is its last reported peer state.
+	// publisherConnected is its last reported peer state. Both are false
+	// again once the room closes.
 	publishing         bool
 	publisherConnected bool
+	// closedStats are the room's counters when it closed, so the session
+	// still reports what it carried after it ended.
+	closedStats media.RoomStats
 	// negotiations bounds SDP exchanges that run off the mailbox; ending
 	// cancels them and waits for them.
 	negotiations sync.WaitGroup
@@ -172,9 +176,13 @@ func (a *streamActor) release() {
 	a.stopRecording()
 	if a.room != nil {
 		a.room.Close()
+		a.closedStats = a.room.Stats()
 		a.room = nil
 	}
 	a.negotiations.Wait()
+	a.publishing, a.publisherConnected = false, false
+	clear(a.viewers)
+	clear(a.sfuViewer)
 }
 
 func (a *streamActor) respond(ctx actor.Context, msg any) {

@@ -147,9 +147,12 @@ func (a *streamActor) negotiate(ctx actor.Context, note negotiated, run func(con
 }
 
 // negotiated keeps the bookkeeping of a finished exchange: a camera that
-// answered is publishing; a viewer that failed is forgotten.
+// answered is publishing; a viewer that failed is forgotten. A note that
+// comes after the room closed changes nothing: release waited for its
+// exchange, but the note itself is still in the mailbox.
 func (a *streamActor) negotiated(n *negotiated) {
 	switch {
+	case a.room == nil:
 	case n.ViewerID == "":
 		if n.OK {
 			a.publishing = true
@@ -269,11 +272,12 @@ func (a *streamActor) mediaEvent(ctx actor.Context, e *mediaEvent) {
 func (a *streamActor) session(*GetSession) any {
 	rep := &SessionReport{Stream: a.stream, Publishing: a.publishing,
 		PublisherConnected: a.publisherConnected, Viewers: len(a.viewers)}
+	st := a.closedStats
 	if a.room != nil {
-		st := a.room.Stats()
+		st = a.room.Stats()
 		rep.Tracks, rep.Viewers = st.Tracks, st.Subscribers
-		rep.PacketsIn, rep.PacketsForwarded = st.PacketsIn, st.PacketsForwarded
 	}
+	rep.PacketsIn, rep.PacketsForwarded = st.PacketsIn, st.PacketsForwarded
 	return rep
 }
 

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/vigil-oss/vigil/api/wire"
 )
 
 func TestStreamEndsWhenTheCameraGoesOffline(t *testing.T) {
@@ -72,5 +74,39 @@ func TestCameraRejectingStartStreamEndsTheStreamAsRejected(t *testing.T) {
 		e.do("POST", streamPath(s2, "/end"), nil, p.cli.bearer()...), http.StatusOK)
 	if again.StreamSession.EndReason != "rejected" {
 		t.Fatalf("a second end changed the reason to %s", again.StreamSession.EndReason)
+	}
+}
+
+func TestSFUSessionOfAnEndedStreamReportsNoPublisher(t *testing.T) {
+	for name, end := range map[string]func(e *testEnv, s wire.Stream, p streamParties, cam *fakeCamera){
+		"ended by the requester": func(e *testEnv, s wire.Stream, p streamParties, _ *fakeCamera) {
+			e.do("POST", streamPath(s, "/end"), nil, p.cli.bearer()...).Body.Close()
+		},
+		"camera peer closed": func(_ *testEnv, _ wire.Stream, _ streamParties, cam *fakeCamera) {
+			cam.close()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, _ := newStreamEnv(t, nil)
+			p := streamSetup(t, e)
+			s := e.requestStream(p.cli, p.cam)
+			cam := e.publish(s, p.cam)
+			e.subscribe(s, p.cli).waitPackets(t, 10)
+			session := func() sfuSessionJSON {
+				return decodeAs[sfuSessionJSON](t, e.do("GET", streamPath(s, "/sfu/session"), nil,
+					p.cli.bearer()...), http.StatusOK)
+			}
+			waitUntil(t, "the camera connected", func() bool { return session().Publisher.Connected })
+			if got := session(); !got.Publisher.Publishing || got.Subscribers != 1 {
+				t.Fatalf("live session %+v", got)
+			}
+
+			end(e, s, p, cam)
+			waitUntil(t, "the stream ended", func() bool { return session().Status == "ended" })
+			got := session()
+			if got.Publisher != (publisherJSON{}) || got.Subscribers != 0 || got.PacketsIn == 0 {
+				t.Fatalf("ended session %+v, want no publisher, no viewer and the packets carried", got)
+			}
+		})
 	}
 }
