@@ -182,6 +182,26 @@ type RelaySignal struct {
 // the process) and the room closes. It answers *Done.
 type ServerStopping struct{}
 
+// RevokeReason says why a device lost its right to a stream.
+type RevokeReason string
+
+// Revoke reasons, as stream:viewer-removed reports them.
+const (
+	// RevokedUnlinked: the client's link to the camera was deleted.
+	RevokedUnlinked RevokeReason = "unlinked"
+	// RevokedDisabled: the device was disabled.
+	RevokedDisabled RevokeReason = "device_disabled"
+)
+
+// DeviceRevoked goes from the API to an open stream's actor once Postgres
+// holds the change: the device lost its link to the camera or was
+// disabled. The actor cuts it off (see deviceRevoked); a device that takes
+// no part in the stream changes nothing.
+type DeviceRevoked struct {
+	DeviceID persistence.DeviceID
+	Reason   RevokeReason
+}
+
 // Stream reasons for ending, as stream_sessions.end_reason records them.
 const (
 	EndReasonEnded            = "ended"
@@ -191,6 +211,11 @@ const (
 	EndReasonRequesterOffline = "requester_offline"
 	EndReasonCameraLeft       = "camera_left"
 	EndReasonServerShutdown   = "server_shutdown"
+	// The camera was disabled; the requester was disabled or unlinked
+	// from the camera (DeviceRevoked).
+	EndReasonCameraDisabled    = "camera_disabled"
+	EndReasonRequesterDisabled = "requester_disabled"
+	EndReasonRequesterUnlinked = "requester_unlinked"
 	// EndReasonServerRestart ends, at start-up, a session that the
 	// previous process left open (see System.EndStreamsLeftOpen).
 	EndReasonServerRestart = "server_restart"

@@ -28,6 +28,10 @@ type streamActor struct {
 	// joined are linked clients other than the requester that asked to
 	// watch; they hear stream:started and stream:ended.
 	joined map[persistence.DeviceID]struct{}
+	// revoked are viewers cut off from the session (DeviceRevoked); they
+	// may not subscribe or join again, even if linked again, so a request
+	// checked before the cut cannot slip in after it.
+	revoked map[persistence.DeviceID]struct{}
 	// expiry fires when a request has waited too long for the camera.
 	expiry *time.Timer
 
@@ -97,6 +101,8 @@ func (a *streamActor) Receive(ctx actor.Context) {
 		a.requestExpired(ctx)
 	case *RelaySignal:
 		a.relay(ctx, msg)
+	case *DeviceRevoked:
+		a.deviceRevoked(ctx, msg)
 	default:
 		a.receiveMedia(ctx, msg)
 	}
@@ -130,6 +136,7 @@ func (a *streamActor) started(ctx actor.Context) {
 	a.id = persistence.StreamID(idOf(ctx, KindStream))
 	a.log = a.cfg.Logger.With("streamID", a.id)
 	a.joined = map[persistence.DeviceID]struct{}{}
+	a.revoked = map[persistence.DeviceID]struct{}{}
 	a.viewers = map[string]viewerEntry{}
 	a.sfuViewer = map[persistence.DeviceID]string{}
 	a.mediaCtx, a.cancelMedia = context.WithCancel(context.Background())
@@ -300,6 +307,9 @@ func (a *streamActor) end(ctx actor.Context, reason string, by persistence.Devic
 // join records a linked client that will watch.
 func (a *streamActor) join(ctx actor.Context, msg *JoinStream) any {
 	if msg.DeviceID == a.stream.CameraDeviceID {
+		return a.refuse(StreamNotViewer)
+	}
+	if a.isRevoked(msg.DeviceID) {
 		return a.refuse(StreamNotViewer)
 	}
 	if a.stream.Status == persistence.StreamEnded {

@@ -58,7 +58,7 @@ func (a *streamActor) mediaRefusal(device persistence.DeviceID, publisher bool) 
 		return a.refuse(StreamWrongState)
 	case publisher && device != a.stream.CameraDeviceID:
 		return a.refuse(StreamNotCamera)
-	case !publisher && device == a.stream.CameraDeviceID:
+	case !publisher && (device == a.stream.CameraDeviceID || a.isRevoked(device)):
 		return a.refuse(StreamNotViewer)
 	case !publisher && a.stream.Status != persistence.StreamStreaming:
 		return a.refuse(StreamWrongState)
@@ -159,6 +159,12 @@ func (a *streamActor) negotiated(n *negotiated) {
 		}
 	case !n.OK:
 		a.forgetViewer(n.ViewerID)
+	default:
+		// A viewer forgotten while it negotiated (cut off, or left) must
+		// not stay in the room.
+		if _, known := a.viewers[n.ViewerID]; !known {
+			_ = a.room.Leave(n.ViewerID)
+		}
 	}
 }
 

@@ -241,3 +241,21 @@ func (q *Streams) EndOpenStreams(ctx context.Context, reason string, at time.Tim
 	}
 	return out, nil
 }
+
+// UserOpenStreams returns the user's sessions not yet ended: the ones
+// a device of the user losing its link or being disabled may concern.
+// A camera has at most MaxOpenStreamsPerCamera of them.
+func (q *Streams) UserOpenStreams(ctx context.Context, user UserID) ([]Stream, error) {
+	rows, err := q.pool.Query(ctx, `SELECT `+streamColumns+` FROM stream_sessions s
+		WHERE s.user_id = $1 AND s.status <> 'ended'`, user)
+	if err != nil {
+		return nil, fmt.Errorf("open streams of user %s: %w", user, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stream, error) {
+		return scanStream(r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open streams of user %s: %w", user, err)
+	}
+	return out, nil
+}
