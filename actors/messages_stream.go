@@ -163,8 +163,15 @@ type StreamClosed struct {
 }
 
 // ParticipantOffline goes from a device actor to a stream's actor: the
-// device went offline, which ends the stream.
+// device went offline, which ends the stream unless it comes back within
+// Config.StreamOfflineGrace.
 type ParticipantOffline struct {
+	DeviceID persistence.DeviceID
+}
+
+// ParticipantOnline goes from a device actor to a stream's actor: the
+// device is back online, so the stream no longer waits to end.
+type ParticipantOnline struct {
 	DeviceID persistence.DeviceID
 }
 
@@ -220,6 +227,13 @@ const (
 	// previous process left open (see System.EndStreamsLeftOpen).
 	EndReasonServerRestart = "server_restart"
 )
+
+// participantGraceOver is a stream actor's own timer: a participant that
+// went offline may have stayed away for the whole grace period.
+type participantGraceOver struct {
+	DeviceID persistence.DeviceID
+	Seq      uint64
+}
 
 // streamRequestExpired is a stream actor's own timer: the request may
 // have waited too long for the camera.

@@ -30,6 +30,12 @@ const (
 	// motion open before Vigil closes its events: long enough to ride out
 	// a phone switching networks.
 	DefaultMotionOpenTimeout = 5 * time.Minute
+	// DefaultStreamOfflineGrace is how long an open stream waits for its
+	// camera or requester to come back online (STREAM_OFFLINE_GRACE): a
+	// phone's socket drops when it moves from Wi-Fi to mobile data and is
+	// back within seconds, while its media, on its own peer connection,
+	// goes on or fails by itself.
+	DefaultStreamOfflineGrace = 30 * time.Second
 )
 
 // storeTimeout bounds each Postgres call an actor makes, so a slow database
@@ -95,6 +101,9 @@ type Config struct {
 	// MotionOpenTimeout bounds how long an offline camera's motion stays
 	// open; default DefaultMotionOpenTimeout.
 	MotionOpenTimeout time.Duration
+	// StreamOfflineGrace is how long a stream waits for an offline camera
+	// or requester before it ends; default DefaultStreamOfflineGrace.
+	StreamOfflineGrace time.Duration
 	// Streams stores stream sessions; nil turns stream actors off (every
 	// request to one is refused as not found).
 	Streams StreamStore
@@ -125,6 +134,9 @@ func New(cfg Config) *System {
 	}
 	if cfg.MotionOpenTimeout == 0 {
 		cfg.MotionOpenTimeout = DefaultMotionOpenTimeout
+	}
+	if cfg.StreamOfflineGrace == 0 {
+		cfg.StreamOfflineGrace = DefaultStreamOfflineGrace
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

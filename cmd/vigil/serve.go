@@ -92,7 +92,7 @@ func serve(ctx context.Context) error {
 	}
 	system := actors.New(actors.Config{Store: devices, Commands: commands, Events: events,
 		Streams: streams, SFU: plane.sfu, Logger: log, MotionOpenTimeout: cfg.MotionOpenTimeout,
-		Recording: recording})
+		Recording: recording, StreamOfflineGrace: cfg.Media.StreamOfflineGrace})
 	defer system.Shutdown()
 	if err := recoverWork(ctx, log, system); err != nil {
 		return err
