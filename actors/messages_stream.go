@@ -71,6 +71,19 @@ type SubscribeOffer struct {
 	SDP      string
 }
 
+// RestartICE is a WHIP or WHEP client's PATCH carrying ICE credentials:
+// the camera's when Publisher is set, else the WHEP viewer ViewerID's.
+// New credentials restart ICE on the existing transport; it answers an
+// *SDPAnswer, whose SDP is empty when the credentials were the ones in
+// use (nothing restarted), or a *StreamRefused.
+type RestartICE struct {
+	DeviceID  persistence.DeviceID
+	Publisher bool
+	ViewerID  string
+	Ufrag     string
+	Pwd       string
+}
+
 // SDPAnswer is the server's SDP answer. ViewerID names a viewer's
 // transport (the WHEP resource); it is empty for the camera.
 type SDPAnswer struct {
@@ -248,11 +261,14 @@ type mediaEvent struct {
 }
 
 // negotiated is a stream actor's own note that a transport's SDP
-// exchange finished; OK is false when it failed.
+// exchange finished; OK is false when it failed. Again marks a
+// renegotiation of a transport that was already up, which a failure
+// leaves as it was.
 type negotiated struct {
 	ViewerID string
 	DeviceID persistence.DeviceID
 	Via      ViewerVia
+	Again    bool
 	OK       bool
 }
 

@@ -133,6 +133,8 @@ func (a *streamActor) receiveMedia(ctx actor.Context, msg any) {
 		a.subscribe(ctx, msg)
 	case *AddCandidate:
 		a.respond(ctx, a.addCandidate(ctx, msg))
+	case *RestartICE:
+		a.restartICE(ctx, msg)
 	case *LeaveStream:
 		a.leave(ctx, msg)
 	case *GetSession:

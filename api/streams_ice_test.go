@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -8,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/vigil-oss/vigil/media"
 )
@@ -98,4 +101,179 @@ func expectAddrs(t *testing.T, what string, got, want []string) {
 			t.Fatalf("%s candidates %v carry %s, want only %v", what, got, g, want)
 		}
 	}
+}
+
+// restartOffer makes pc's offer with fresh ICE credentials, as a peer
+// whose network changed does, and waits for its candidates.
+func restartOffer(t *testing.T, pc *webrtc.PeerConnection) string {
+	t.Helper()
+	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	return pc.LocalDescription().SDP
+}
+
+// sdpAttr returns the first value of an a=name: line.
+func sdpAttr(sdp, name string) string {
+	for _, l := range strings.Split(sdp, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "a="+name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// expectRestarted checks that an answer restarted ICE (new server
+// credentials and candidates) and that pc's media moved to one of the
+// new candidates: the old ones, on the old ICE session, are gone.
+func expectRestarted(t *testing.T, what string, pc *webrtc.PeerConnection, oldUfrag, answer string) {
+	t.Helper()
+	if u := sdpAttr(answer, "ice-ufrag"); u == "" || u == oldUfrag {
+		t.Fatalf("%s: server ufrag %q after a restart, was %q", what, u, oldUfrag)
+	}
+	fresh := map[string]bool{}
+	for _, line := range candidatesOf(answer) {
+		c, err := ice.UnmarshalCandidate(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh[fmt.Sprintf("%s:%d", c.Address(), c.Port())] = true
+	}
+	tr := pc.GetTransceivers()[0]
+	var dtls *webrtc.DTLSTransport
+	if tr.Sender() != nil {
+		dtls = tr.Sender().Transport()
+	} else {
+		dtls = tr.Receiver().Transport()
+	}
+	waitUntil(t, what+" connected on a new server candidate", func() bool {
+		pair, err := dtls.ICETransport().GetSelectedCandidatePair()
+		return err == nil && pair != nil && fresh[fmt.Sprintf("%s:%d", pair.Remote.Address, pair.Remote.Port)]
+	})
+}
+
+func TestICERestartOnTheSFURoutesKeepsTheTransportAndTheStream(t *testing.T) {
+	e, sfu := newStreamEnv(t, nil)
+	p := streamSetup(t, e)
+	s := e.requestStream(p.cli, p.cam)
+	cam := e.publish(s, p.cam)
+	v := newFakeViewer(t)
+	first := decodeAs[sdpAnswer](t, e.do("POST", streamPath(s, "/sfu/subscribe-transport"),
+		map[string]string{"sdp": localOffer(t, v.pc)}, p.cli.bearer()...), http.StatusOK)
+	applyAnswer(t, v.pc, first.SDP)
+	v.waitPackets(t, 30)
+
+	old := sdpAttr(cam.pc.RemoteDescription().SDP, "ice-ufrag")
+	ans := decodeAs[sdpAnswer](t, e.do("POST", streamPath(s, "/sfu/publish-transport"),
+		map[string]string{"sdp": restartOffer(t, cam.pc)}, p.cam.bearer()...), http.StatusOK)
+	applyAnswer(t, cam.pc, ans.SDP)
+	expectRestarted(t, "camera", cam.pc, old, ans.SDP)
+	v.waitPackets(t, v.packets.Load()+30)
+
+	old = sdpAttr(first.SDP, "ice-ufrag")
+	again := decodeAs[sdpAnswer](t, e.do("POST", streamPath(s, "/sfu/subscribe-transport"),
+		map[string]string{"sdp": restartOffer(t, v.pc)}, p.cli.bearer()...), http.StatusOK)
+	if again.ViewerID != first.ViewerID {
+		t.Fatalf("a restart replaced the viewer %s by %s", first.ViewerID, again.ViewerID)
+	}
+	applyAnswer(t, v.pc, again.SDP)
+	expectRestarted(t, "viewer", v.pc, old, again.SDP)
+	v.waitPackets(t, v.packets.Load()+30)
+
+	got := decodeAs[sfuSessionJSON](t, e.do("GET", streamPath(s, "/sfu/session"), nil,
+		p.cli.bearer()...), http.StatusOK)
+	if got.Status != "streaming" || got.Subscribers != 1 || !got.Publisher.Connected || sfu.Publishers() != 1 {
+		t.Fatalf("after both restarts: %+v, %d publishers", got, sfu.Publishers())
+	}
+	// A new peer connection is not a restart: the camera's place is taken.
+	expectError(t, e.do("POST", streamPath(s, "/sfu/publish-transport"),
+		map[string]string{"sdp": localOffer(t, newFakeCamera(t).pc)}, p.cam.bearer()...),
+		http.StatusConflict, "ALREADY_PUBLISHING")
+}
+
+// patchRestart restarts pc's ICE through a WHIP or WHEP resource: its new
+// credentials and candidates go in a PATCH, and the server's fragment
+// becomes the remote side.
+func (e *testEnv) patchRestart(pc *webrtc.PeerConnection, resource string, bearer ...string) {
+	e.t.Helper()
+	t := e.t.(*testing.T)
+	oldAnswer := pc.RemoteDescription().SDP
+	offer := restartOffer(t, pc)
+	frag := "a=ice-ufrag:" + sdpAttr(offer, "ice-ufrag") + "\r\na=ice-pwd:" + sdpAttr(offer, "ice-pwd") +
+		"\r\na=mid:0\r\n"
+	for _, c := range candidatesOf(offer) {
+		frag += "a=" + c + "\r\n"
+	}
+	resp := e.rawDo("PATCH", resource, "application/trickle-ice-sdpfrag", frag, bearer...)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/trickle-ice-sdpfrag" {
+		t.Fatalf("restart PATCH answered %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	server := string(body)
+	answer := stripCandidates(oldAnswer)
+	answer = strings.ReplaceAll(answer, "a=ice-ufrag:"+sdpAttr(oldAnswer, "ice-ufrag"),
+		"a=ice-ufrag:"+sdpAttr(server, "ice-ufrag"))
+	answer = strings.ReplaceAll(answer, "a=ice-pwd:"+sdpAttr(oldAnswer, "ice-pwd"),
+		"a=ice-pwd:"+sdpAttr(server, "ice-pwd"))
+	applyAnswer(t, pc, answer)
+	cands := candidatesOf(server)
+	if len(cands) == 0 {
+		t.Fatalf("the server's restart fragment has no candidate:\n%s", server)
+	}
+	for _, c := range cands {
+		mid := "0"
+		if err := pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c, SDPMid: &mid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectRestarted(t, resource, pc, sdpAttr(oldAnswer, "ice-ufrag"), server)
+}
+
+func TestWHIPAndWHEPRestartICEWithAPatch(t *testing.T) {
+	e, _ := newStreamEnv(t, nil)
+	p := streamSetup(t, e)
+	s := e.requestStream(p.cli, p.cam)
+	whip := "/whip/streams/" + string(s.ID)
+
+	cam := newFakeCamera(t)
+	resp := e.rawDo("POST", whip, "application/sdp", localOffer(t, cam.pc), p.cam.bearer()...)
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("WHIP answered %d %s", resp.StatusCode, answer)
+	}
+	applyAnswer(t, cam.pc, string(answer))
+	cam.start()
+	tok := decodeAs[struct{ PlaybackToken string }](t, e.do("GET", streamPath(s, "/playback-token"), nil,
+		p.cli.bearer()...), http.StatusOK).PlaybackToken
+	v := newFakeViewer(t)
+	resp = e.rawDo("POST", "/whep/streams/"+string(s.ID), "application/sdp", localOffer(t, v.pc),
+		"Authorization", "Bearer "+tok)
+	answer, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	whep := resp.Header.Get("Location")
+	applyAnswer(t, v.pc, string(answer))
+	v.waitPackets(t, 30)
+
+	// Credentials already in use only trickle; malformed ones are refused.
+	inUse := "a=ice-ufrag:" + sdpAttr(cam.pc.LocalDescription().SDP, "ice-ufrag") +
+		"\r\na=ice-pwd:" + sdpAttr(cam.pc.LocalDescription().SDP, "ice-pwd") + "\r\n"
+	if resp := e.rawDo("PATCH", whip+"/publisher", "application/trickle-ice-sdpfrag", inUse,
+		p.cam.bearer()...); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("a PATCH with the credentials in use answered %d", resp.StatusCode)
+	}
+	expectError(t, e.rawDo("PATCH", whip+"/publisher", "application/trickle-ice-sdpfrag",
+		"a=ice-ufrag:abcd\r\n", p.cam.bearer()...), http.StatusBadRequest, "INVALID_SDP_FRAG")
+
+	e.patchRestart(cam.pc, whip+"/publisher", p.cam.bearer()...)
+	v.waitPackets(t, v.packets.Load()+30)
+	e.patchRestart(v.pc, whep, "Authorization", "Bearer "+tok)
+	v.waitPackets(t, v.packets.Load()+30)
 }
