@@ -64,8 +64,8 @@ func (a *deviceActor) updatePresence(ctx actor.Context) {
 		a.disarmMotionClose()
 	} else {
 		a.armMotionClose(ctx, a.cfg.MotionOpenTimeout)
-		a.streamsOffline(ctx)
 	}
+	a.streamsPresence(ctx, online)
 	for link := range a.links {
 		a.announce(ctx, link)
 	}

@@ -37,13 +37,17 @@ func (a *deviceActor) takesPart(id persistence.StreamID) bool {
 	return open || slices.Contains(a.joined, id)
 }
 
-// streamsOffline tells every open stream of the device that it went
-// offline; each ends, so the device forgets them.
-func (a *deviceActor) streamsOffline(ctx actor.Context) {
-	for id := range a.streams {
-		ctx.Send(a.sys.dir.Get(KindStream, string(id)), &ParticipantOffline{DeviceID: a.id})
+// streamsPresence tells every open stream of the device that it went
+// offline or came back. The device keeps them until each ends
+// (StreamClosed): a stream waits a grace period for it to come back.
+func (a *deviceActor) streamsPresence(ctx actor.Context, online bool) {
+	var msg any = &ParticipantOffline{DeviceID: a.id}
+	if online {
+		msg = &ParticipantOnline{DeviceID: a.id}
 	}
-	clear(a.streams)
+	for id := range a.streams {
+		ctx.Send(a.sys.dir.Get(KindStream, string(id)), msg)
+	}
 }
 
 // relayFrame hands a legacy signaling frame to the stream it names.

@@ -71,6 +71,19 @@ type SubscribeOffer struct {
 	SDP      string
 }
 
+// RestartICE is a WHIP or WHEP client's PATCH carrying ICE credentials:
+// the camera's when Publisher is set, else the WHEP viewer ViewerID's.
+// New credentials restart ICE on the existing transport; it answers an
+// *SDPAnswer, whose SDP is empty when the credentials were the ones in
+// use (nothing restarted), or a *StreamRefused.
+type RestartICE struct {
+	DeviceID  persistence.DeviceID
+	Publisher bool
+	ViewerID  string
+	Ufrag     string
+	Pwd       string
+}
+
 // SDPAnswer is the server's SDP answer. ViewerID names a viewer's
 // transport (the WHEP resource); it is empty for the camera.
 type SDPAnswer struct {
@@ -163,8 +176,15 @@ type StreamClosed struct {
 }
 
 // ParticipantOffline goes from a device actor to a stream's actor: the
-// device went offline, which ends the stream.
+// device went offline, which ends the stream unless it comes back within
+// Config.StreamOfflineGrace.
 type ParticipantOffline struct {
+	DeviceID persistence.DeviceID
+}
+
+// ParticipantOnline goes from a device actor to a stream's actor: the
+// device is back online, so the stream no longer waits to end.
+type ParticipantOnline struct {
 	DeviceID persistence.DeviceID
 }
 
@@ -182,6 +202,26 @@ type RelaySignal struct {
 // the process) and the room closes. It answers *Done.
 type ServerStopping struct{}
 
+// RevokeReason says why a device lost its right to a stream.
+type RevokeReason string
+
+// Revoke reasons, as stream:viewer-removed reports them.
+const (
+	// RevokedUnlinked: the client's link to the camera was deleted.
+	RevokedUnlinked RevokeReason = "unlinked"
+	// RevokedDisabled: the device was disabled.
+	RevokedDisabled RevokeReason = "device_disabled"
+)
+
+// DeviceRevoked goes from the API to an open stream's actor once Postgres
+// holds the change: the device lost its link to the camera or was
+// disabled. The actor cuts it off (see deviceRevoked); a device that takes
+// no part in the stream changes nothing.
+type DeviceRevoked struct {
+	DeviceID persistence.DeviceID
+	Reason   RevokeReason
+}
+
 // Stream reasons for ending, as stream_sessions.end_reason records them.
 const (
 	EndReasonEnded            = "ended"
@@ -191,7 +231,22 @@ const (
 	EndReasonRequesterOffline = "requester_offline"
 	EndReasonCameraLeft       = "camera_left"
 	EndReasonServerShutdown   = "server_shutdown"
+	// The camera was disabled; the requester was disabled or unlinked
+	// from the camera (DeviceRevoked).
+	EndReasonCameraDisabled    = "camera_disabled"
+	EndReasonRequesterDisabled = "requester_disabled"
+	EndReasonRequesterUnlinked = "requester_unlinked"
+	// EndReasonServerRestart ends, at start-up, a session that the
+	// previous process left open (see System.EndStreamsLeftOpen).
+	EndReasonServerRestart = "server_restart"
 )
+
+// participantGraceOver is a stream actor's own timer: a participant that
+// went offline may have stayed away for the whole grace period.
+type participantGraceOver struct {
+	DeviceID persistence.DeviceID
+	Seq      uint64
+}
 
 // streamRequestExpired is a stream actor's own timer: the request may
 // have waited too long for the camera.
@@ -206,11 +261,14 @@ type mediaEvent struct {
 }
 
 // negotiated is a stream actor's own note that a transport's SDP
-// exchange finished; OK is false when it failed.
+// exchange finished; OK is false when it failed. Again marks a
+// renegotiation of a transport that was already up, which a failure
+// leaves as it was.
 type negotiated struct {
 	ViewerID string
 	DeviceID persistence.DeviceID
 	Via      ViewerVia
+	Again    bool
 	OK       bool
 }
 

@@ -28,8 +28,18 @@ type streamActor struct {
 	// joined are linked clients other than the requester that asked to
 	// watch; they hear stream:started and stream:ended.
 	joined map[persistence.DeviceID]struct{}
+	// revoked are viewers cut off from the session (DeviceRevoked); they
+	// may not subscribe or join again, even if linked again, so a request
+	// checked before the cut cannot slip in after it.
+	revoked map[persistence.DeviceID]struct{}
 	// expiry fires when a request has waited too long for the camera.
 	expiry *time.Timer
+	// away holds, for the camera and the requester while offline, the
+	// wait that ends the stream if it stays offline.
+	away map[persistence.DeviceID]awayWait
+	// awaySeq numbers the waits, so a timer that fired just before it was
+	// stopped cannot end a later wait.
+	awaySeq uint64
 
 	// room is the media room, nil until the camera publishes or the
 	// stream is accepted (and always without an SFU).
@@ -41,14 +51,24 @@ type streamActor struct {
 	// sfuViewer is each device's current sfu/subscribe-transport viewer id.
 	sfuViewer map[persistence.DeviceID]string
 	// publishing is set once the camera's offer was answered;
-	// publisherConnected is its last reported peer state.
+	// publisherConnected is its last reported peer state. Both are false
+	// again once the room closes.
 	publishing         bool
 	publisherConnected bool
+	// closedStats are the room's counters when it closed, so the session
+	// still reports what it carried after it ended.
+	closedStats media.RoomStats
 	// negotiations bounds SDP exchanges that run off the mailbox; ending
 	// cancels them and waits for them.
 	negotiations sync.WaitGroup
 	cancelMedia  context.CancelFunc
 	mediaCtx     context.Context
+}
+
+// awayWait is the wait for one offline participant.
+type awayWait struct {
+	seq   uint64
+	timer *time.Timer
 }
 
 // viewerEntry is one subscribed viewer's transport.
@@ -89,10 +109,16 @@ func (a *streamActor) Receive(ctx actor.Context) {
 		a.respond(ctx, a.join(ctx, msg))
 	case *ParticipantOffline:
 		a.participantOffline(ctx, msg)
+	case *ParticipantOnline:
+		a.participantOnline(msg)
+	case *participantGraceOver:
+		a.participantGraceOver(ctx, msg)
 	case *streamRequestExpired:
 		a.requestExpired(ctx)
 	case *RelaySignal:
 		a.relay(ctx, msg)
+	case *DeviceRevoked:
+		a.deviceRevoked(ctx, msg)
 	default:
 		a.receiveMedia(ctx, msg)
 	}
@@ -107,6 +133,8 @@ func (a *streamActor) receiveMedia(ctx actor.Context, msg any) {
 		a.subscribe(ctx, msg)
 	case *AddCandidate:
 		a.respond(ctx, a.addCandidate(ctx, msg))
+	case *RestartICE:
+		a.restartICE(ctx, msg)
 	case *LeaveStream:
 		a.leave(ctx, msg)
 	case *GetSession:
@@ -126,6 +154,8 @@ func (a *streamActor) started(ctx actor.Context) {
 	a.id = persistence.StreamID(idOf(ctx, KindStream))
 	a.log = a.cfg.Logger.With("streamID", a.id)
 	a.joined = map[persistence.DeviceID]struct{}{}
+	a.revoked = map[persistence.DeviceID]struct{}{}
+	a.away = map[persistence.DeviceID]awayWait{}
 	a.viewers = map[string]viewerEntry{}
 	a.sfuViewer = map[persistence.DeviceID]string{}
 	a.mediaCtx, a.cancelMedia = context.WithCancel(context.Background())
@@ -166,15 +196,23 @@ func (a *streamActor) release() {
 	if a.expiry != nil {
 		a.expiry.Stop()
 	}
+	for d, w := range a.away {
+		w.timer.Stop()
+		delete(a.away, d)
+	}
 	if a.cancelMedia != nil {
 		a.cancelMedia()
 	}
 	a.stopRecording()
 	if a.room != nil {
 		a.room.Close()
+		a.closedStats = a.room.Stats()
 		a.room = nil
 	}
 	a.negotiations.Wait()
+	a.publishing, a.publisherConnected = false, false
+	clear(a.viewers)
+	clear(a.sfuViewer)
 }
 
 func (a *streamActor) respond(ctx actor.Context, msg any) {
@@ -294,6 +332,9 @@ func (a *streamActor) join(ctx actor.Context, msg *JoinStream) any {
 	if msg.DeviceID == a.stream.CameraDeviceID {
 		return a.refuse(StreamNotViewer)
 	}
+	if a.isRevoked(msg.DeviceID) {
+		return a.refuse(StreamNotViewer)
+	}
 	if a.stream.Status == persistence.StreamEnded {
 		return a.refuse(StreamWrongState)
 	}
@@ -304,17 +345,51 @@ func (a *streamActor) join(ctx actor.Context, msg *JoinStream) any {
 	return &StreamAnswer{Stream: a.stream}
 }
 
-// participantOffline ends the stream when its camera or requester goes
-// offline.
+// participantOffline gives an offline camera or requester
+// StreamOfflineGrace to come back before the stream ends. Its socket is
+// only signaling: the camera's media and the requester's viewing go on
+// meanwhile on their peer connections, whose failure ends or drops them
+// by itself.
 func (a *streamActor) participantOffline(ctx actor.Context, msg *ParticipantOffline) {
-	if a.stream.Status == persistence.StreamEnded {
+	if a.stream.Status == persistence.StreamEnded || !a.stream.Participant(msg.DeviceID) {
 		return
 	}
-	switch msg.DeviceID {
-	case a.stream.CameraDeviceID:
-		a.end(ctx, EndReasonCameraOffline, "")
-	case a.stream.RequesterDeviceID:
-		a.end(ctx, EndReasonRequesterOffline, "")
+	if _, waiting := a.away[msg.DeviceID]; waiting {
+		return
+	}
+	a.awaySeq++
+	self, root, over := ctx.Self(), ctx.ActorSystem().Root,
+		&participantGraceOver{DeviceID: msg.DeviceID, Seq: a.awaySeq}
+	a.away[msg.DeviceID] = awayWait{seq: a.awaySeq,
+		timer: time.AfterFunc(a.cfg.StreamOfflineGrace, func() { root.Send(self, over) })}
+	a.log.Info("stream participant offline", "participantID", msg.DeviceID,
+		"grace", a.cfg.StreamOfflineGrace)
+}
+
+// participantOnline stops waiting for a participant that came back.
+func (a *streamActor) participantOnline(msg *ParticipantOnline) {
+	if w, waiting := a.away[msg.DeviceID]; waiting {
+		w.timer.Stop()
+		delete(a.away, msg.DeviceID)
+		a.log.Info("stream participant back online", "participantID", msg.DeviceID)
+	}
+}
+
+// participantGraceOver ends the stream when its camera or requester
+// stayed offline for the whole grace period.
+func (a *streamActor) participantGraceOver(ctx actor.Context, msg *participantGraceOver) {
+	w, waiting := a.away[msg.DeviceID]
+	if !waiting || w.seq != msg.Seq || a.stream.Status == persistence.StreamEnded {
+		return
+	}
+	delete(a.away, msg.DeviceID)
+	reason := EndReasonRequesterOffline
+	if msg.DeviceID == a.stream.CameraDeviceID {
+		reason = EndReasonCameraOffline
+	}
+	if !a.end(ctx, reason, "") {
+		// Not stored: wait once more rather than leave the stream open.
+		a.participantOffline(ctx, &ParticipantOffline{DeviceID: msg.DeviceID})
 	}
 }
 

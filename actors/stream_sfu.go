@@ -58,7 +58,7 @@ func (a *streamActor) mediaRefusal(device persistence.DeviceID, publisher bool) 
 		return a.refuse(StreamWrongState)
 	case publisher && device != a.stream.CameraDeviceID:
 		return a.refuse(StreamNotCamera)
-	case !publisher && device == a.stream.CameraDeviceID:
+	case !publisher && (device == a.stream.CameraDeviceID || a.isRevoked(device)):
 		return a.refuse(StreamNotViewer)
 	case !publisher && a.stream.Status != persistence.StreamStreaming:
 		return a.refuse(StreamWrongState)
@@ -71,6 +71,10 @@ func (a *streamActor) mediaRefusal(device persistence.DeviceID, publisher bool) 
 func (a *streamActor) publish(ctx actor.Context, msg *PublishOffer) {
 	if r := a.mediaRefusal(msg.DeviceID, true); r != nil {
 		a.respond(ctx, r)
+		return
+	}
+	if a.publishing && a.room != nil && a.room.SameTransport("", msg.SDP) {
+		a.renegotiate(ctx, negotiated{DeviceID: msg.DeviceID, Again: true}, "", msg.SDP)
 		return
 	}
 	if a.stream.Status == persistence.StreamRequested && !a.markStreaming(ctx) {
@@ -92,6 +96,12 @@ func (a *streamActor) publish(ctx actor.Context, msg *PublishOffer) {
 func (a *streamActor) subscribe(ctx actor.Context, msg *SubscribeOffer) {
 	if r := a.mediaRefusal(msg.DeviceID, false); r != nil {
 		a.respond(ctx, r)
+		return
+	}
+	if cur, ok := a.sfuViewer[msg.DeviceID]; ok && msg.Via == ViaSFU && a.room != nil &&
+		a.room.SameTransport(cur, msg.SDP) {
+		a.renegotiate(ctx, negotiated{ViewerID: cur, DeviceID: msg.DeviceID, Via: ViaSFU, Again: true},
+			cur, msg.SDP)
 		return
 	}
 	room, status := a.ensureRoom(ctx), a.stream.Status
@@ -138,7 +148,8 @@ func (a *streamActor) negotiate(ctx actor.Context, note negotiated, run func(con
 		c, cancel := context.WithTimeout(parent, NegotiationTimeout)
 		res := run(c)
 		cancel()
-		_, note.OK = res.(*SDPAnswer)
+		_, refused := res.(*StreamRefused)
+		note.OK = !refused
 		root.Send(self, &note)
 		if sender != nil {
 			root.Send(sender, res)
@@ -147,16 +158,72 @@ func (a *streamActor) negotiate(ctx actor.Context, note negotiated, run func(con
 }
 
 // negotiated keeps the bookkeeping of a finished exchange: a camera that
-// answered is publishing; a viewer that failed is forgotten.
+// answered is publishing; a viewer that failed is forgotten. A note that
+// comes after the room closed changes nothing: release waited for its
+// exchange, but the note itself is still in the mailbox.
 func (a *streamActor) negotiated(n *negotiated) {
 	switch {
+	case a.room == nil:
 	case n.ViewerID == "":
 		if n.OK {
 			a.publishing = true
 		}
 	case !n.OK:
-		a.forgetViewer(n.ViewerID)
+		if !n.Again {
+			a.forgetViewer(n.ViewerID)
+		}
+	default:
+		// A viewer forgotten while it negotiated (cut off, or left) must
+		// not stay in the room.
+		if _, known := a.viewers[n.ViewerID]; !known {
+			_ = a.room.Leave(n.ViewerID)
+		}
 	}
+}
+
+// renegotiate answers a new offer from a transport that is up (the
+// camera's when viewerID is empty) on its own peer connection: an ICE
+// restart after a network change keeps the stream and the viewer's place.
+func (a *streamActor) renegotiate(ctx actor.Context, note negotiated, viewerID, offerSDP string) {
+	room, status := a.room, a.stream.Status
+	a.negotiate(ctx, note, func(c context.Context) any {
+		ans, err := room.Renegotiate(c, viewerID, offerSDP)
+		if err != nil {
+			return refusalOf(err, status)
+		}
+		return &SDPAnswer{SDP: ans, ViewerID: viewerID}
+	})
+}
+
+// restartICE restarts ICE for a WHIP camera or a WHEP viewer that sent
+// new credentials in a PATCH.
+func (a *streamActor) restartICE(ctx actor.Context, msg *RestartICE) {
+	if r := a.mediaRefusal(msg.DeviceID, msg.Publisher); r != nil {
+		a.respond(ctx, r)
+		return
+	}
+	id, via := "", ViewerVia("")
+	if !msg.Publisher {
+		var ok bool
+		if id, ok = a.viewerFor(msg.DeviceID, ViaWHEP, msg.ViewerID); !ok {
+			a.respond(ctx, a.refuse(StreamUnknownViewer))
+			return
+		}
+		via = ViaWHEP
+	}
+	if a.room == nil {
+		a.respond(ctx, a.refuse(StreamNotPublishing))
+		return
+	}
+	room, status := a.room, a.stream.Status
+	note := negotiated{ViewerID: id, DeviceID: msg.DeviceID, Via: via, Again: true}
+	a.negotiate(ctx, note, func(c context.Context) any {
+		ans, _, err := room.RestartICE(c, id, msg.Ufrag, msg.Pwd)
+		if err != nil {
+			return refusalOf(err, status)
+		}
+		return &SDPAnswer{SDP: ans, ViewerID: id}
+	})
 }
 
 // forgetViewer drops a viewer's transport from the books.
@@ -269,11 +336,12 @@ func (a *streamActor) mediaEvent(ctx actor.Context, e *mediaEvent) {
 func (a *streamActor) session(*GetSession) any {
 	rep := &SessionReport{Stream: a.stream, Publishing: a.publishing,
 		PublisherConnected: a.publisherConnected, Viewers: len(a.viewers)}
+	st := a.closedStats
 	if a.room != nil {
-		st := a.room.Stats()
+		st = a.room.Stats()
 		rep.Tracks, rep.Viewers = st.Tracks, st.Subscribers
-		rep.PacketsIn, rep.PacketsForwarded = st.PacketsIn, st.PacketsForwarded
 	}
+	rep.PacketsIn, rep.PacketsForwarded = st.PacketsIn, st.PacketsForwarded
 	return rep
 }
 

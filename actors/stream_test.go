@@ -75,28 +75,47 @@ func TestStreamActorCarriesOnFromPostgresAfterItStops(t *testing.T) {
 	}
 }
 
-func TestStreamRecoveryTimesOutARequestThatExpiredWhileDown(t *testing.T) {
-	sys, streams, s := newStreamFixture(t, time.Now().Add(-time.Second))
-	n, err := sys.RecoverStreams(context.Background())
-	if err != nil || n != 1 {
-		t.Fatalf("recovered %d streams, err %v", n, err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, err := streams.StreamByID(context.Background(), s.ID)
+func TestStreamsLeftOpenByAPreviousProcessEndAtStartUp(t *testing.T) {
+	sys, streams, requested := newStreamFixture(t, time.Now().Add(time.Hour))
+	ctx := context.Background()
+	open := func() persistence.Stream {
+		s, err := streams.CreateStream(ctx, persistence.NewStream{UserID: "u1",
+			CameraDeviceID: requested.CameraDeviceID, RequesterDeviceID: requested.RequesterDeviceID,
+			MediaMode: MediaModeSFU, CreatedAt: time.Now(), RequestExpiresAt: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status == persistence.StreamEnded {
-			if got.EndReason != EndReasonTimedOut {
-				t.Fatalf("ended as %s", got.EndReason)
-			}
-			return
+		return s
+	}
+	streaming, ended := open(), open()
+	if _, _, err := streams.MarkStreaming(ctx, streaming.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := streams.EndStream(ctx, ended.ID, EndReasonEnded, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := sys.EndStreamsLeftOpen(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("ended %d streams left open, err %v; want 2", n, err)
+	}
+	for id, want := range map[persistence.StreamID]string{requested.ID: EndReasonServerRestart,
+		streaming.ID: EndReasonServerRestart, ended.ID: EndReasonEnded} {
+		got, err := streams.StreamByID(ctx, id)
+		if err != nil || got.Status != persistence.StreamEnded || got.EndReason != want ||
+			got.EndedAt.IsZero() {
+			t.Fatalf("stream %s after start-up: %+v %v; want ended as %s", id, got, err, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stream still %s after recovery", got.Status)
-		}
-		time.Sleep(20 * time.Millisecond)
+	}
+	// Their actors start from the ended rows: the camera can no longer
+	// accept or publish to them.
+	res, err := sys.Ask(KindStream, string(requested.ID), &AcceptStream{DeviceID: requested.CameraDeviceID},
+		time.Second)
+	if r, ok := res.(*StreamRefused); err != nil || !ok || r.Reason != StreamWrongState {
+		t.Fatalf("accepting a stream ended at start-up: %#v %v", res, err)
+	}
+	if n, err := sys.EndStreamsLeftOpen(ctx); err != nil || n != 0 {
+		t.Fatalf("a second start-up ended %d streams, err %v", n, err)
 	}
 }
 

@@ -30,6 +30,12 @@ const (
 	// motion open before Vigil closes its events: long enough to ride out
 	// a phone switching networks.
 	DefaultMotionOpenTimeout = 5 * time.Minute
+	// DefaultStreamOfflineGrace is how long an open stream waits for its
+	// camera or requester to come back online (STREAM_OFFLINE_GRACE): a
+	// phone's socket drops when it moves from Wi-Fi to mobile data and is
+	// back within seconds, while its media, on its own peer connection,
+	// goes on or fails by itself.
+	DefaultStreamOfflineGrace = 30 * time.Second
 )
 
 // storeTimeout bounds each Postgres call an actor makes, so a slow database
@@ -73,6 +79,7 @@ type StreamStore interface {
 	EndStream(ctx context.Context, id persistence.StreamID, reason string, by persistence.DeviceID,
 		at time.Time) (persistence.Stream, bool, error)
 	OpenStreams(ctx context.Context) ([]persistence.StreamID, error)
+	EndOpenStreams(ctx context.Context, reason string, at time.Time) ([]persistence.Stream, error)
 }
 
 // Config configures the actor system.
@@ -88,6 +95,9 @@ type Config struct {
 	// MotionOpenTimeout bounds how long an offline camera's motion stays
 	// open; default DefaultMotionOpenTimeout.
 	MotionOpenTimeout time.Duration
+	// StreamOfflineGrace is how long a stream waits for an offline camera
+	// or requester before it ends; default DefaultStreamOfflineGrace.
+	StreamOfflineGrace time.Duration
 	// Streams stores stream sessions; nil turns stream actors off (every
 	// request to one is refused as not found).
 	Streams StreamStore
@@ -118,6 +128,9 @@ func New(cfg Config) *System {
 	}
 	if cfg.MotionOpenTimeout == 0 {
 		cfg.MotionOpenTimeout = DefaultMotionOpenTimeout
+	}
+	if cfg.StreamOfflineGrace == 0 {
+		cfg.StreamOfflineGrace = DefaultStreamOfflineGrace
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -161,21 +174,26 @@ func (s *System) Recover(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
-// RecoverStreams activates the actors of stream sessions Postgres holds
-// as not ended, so that after a restart an unanswered request times out
-// and participants going offline end their streams.
-func (s *System) RecoverStreams(ctx context.Context) (int, error) {
+// EndStreamsLeftOpen ends, as server_restart, the sessions a previous
+// process left open: it crashed or was killed before StopStreams ran.
+// Their peer connections, rooms and sockets died with it, so none can go
+// on; a client that still wants to watch requests a new stream. Call it at
+// start-up, before serving: no one is told, since every socket went with
+// the old process; GET /streams/me/list shows the reason.
+//
+// It assumes one process serves every session. In a cluster, "not ended"
+// would not mean "abandoned": each session would need its owning node and
+// a lease renewed by that node in stream_sessions, and start-up (or any
+// node, periodically) would end only sessions whose owner's lease lapsed.
+func (s *System) EndStreamsLeftOpen(ctx context.Context) (int, error) {
 	if s.cfg.Streams == nil {
 		return 0, nil
 	}
-	ids, err := s.cfg.Streams.OpenStreams(ctx)
+	ended, err := s.cfg.Streams.EndOpenStreams(ctx, EndReasonServerRestart, s.cfg.Now().UTC())
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range ids {
-		s.actors.Root.Send(s.dir.Get(KindStream, string(id)), &ResumeWork{})
-	}
-	return len(ids), nil
+	return len(ended), nil
 }
 
 // StopStreams ends the open sessions (server_shutdown) and closes their

@@ -172,6 +172,11 @@ func (s *Server) patchDevice(c *fiber.Ctx) error {
 	if err != nil {
 		return deviceError(err)
 	}
+	if d.Status == persistence.StatusDisabled {
+		// Before the device's actor closes its socket, so its streams end
+		// with this reason rather than by its going offline.
+		s.revokeFromStreams(c.UserContext(), u.ID, "", d.ID, actors.RevokedDisabled)
+	}
 	var msg any = &actors.GetPresence{}
 	if patch.Status != nil {
 		msg = &actors.TokenChanged{TokenHash: d.TokenHash, Status: d.Status}

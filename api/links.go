@@ -146,6 +146,8 @@ func (s *Server) deleteLink(c *fiber.Ctx) error {
 	root.Send(dir.Get(actors.KindDevice, string(l.CameraDeviceID)), removed)
 	root.Send(dir.Get(actors.KindDevice, string(l.ClientDeviceID)), removed)
 	root.Send(dir.Get(actors.KindLink, id), removed)
+	s.revokeFromStreams(c.UserContext(), u.ID, l.CameraDeviceID, l.ClientDeviceID,
+		actors.RevokedUnlinked)
 
 	s.log.Info("devices unlinked", "userID", u.ID, "linkID", l.ID)
 	return c.JSON(fiber.Map{"success": true})

@@ -22,6 +22,7 @@ type StreamStore interface {
 	StreamByID(ctx context.Context, id persistence.StreamID) (persistence.Stream, error)
 	DeviceStreams(ctx context.Context, device persistence.DeviceID, after *persistence.Keyset,
 		limit int) ([]persistence.Stream, error)
+	UserOpenStreams(ctx context.Context, user persistence.UserID) ([]persistence.Stream, error)
 }
 
 // Media modes and providers (MEDIA_MODE, MEDIA_PROVIDER).
@@ -318,4 +319,28 @@ func (s *Server) askStream(id persistence.StreamID, msg any, timeout time.Durati
 		return nil, errStreamUnavailable
 	}
 	return res, nil
+}
+
+// revokeFromStreams tells the user's open streams, those of camera when it
+// is set, that device lost its right to them, once Postgres holds the
+// change; each actor cuts the device off if it takes part. A failure is
+// logged: the change stands, and the device's access checks refuse it
+// from now on, but a transport it already has stays open.
+func (s *Server) revokeFromStreams(ctx context.Context, user persistence.UserID,
+	camera, device persistence.DeviceID, reason actors.RevokeReason) {
+	if s.streams == nil {
+		return
+	}
+	open, err := s.streams.UserOpenStreams(ctx, user)
+	if err != nil {
+		s.log.Error("could not cut a device off its streams", "userID", user, "deviceID", device,
+			"err", err)
+		return
+	}
+	msg := &actors.DeviceRevoked{DeviceID: device, Reason: reason}
+	for _, st := range open {
+		if camera == "" || st.CameraDeviceID == camera {
+			s.actors.Root().Send(s.actors.Directory().Get(actors.KindStream, string(st.ID)), msg)
+		}
+	}
 }

@@ -2,28 +2,73 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-oss/vigil/actors"
+	"github.com/vigil-oss/vigil/api/wire"
+	"github.com/vigil-oss/vigil/media"
 )
 
-func TestStreamEndsWhenTheCameraGoesOffline(t *testing.T) {
-	e, sfu := newStreamEnv(t, nil)
-	p := streamSetup(t, e)
-	base := e.listenWS()
-	wsCam, wsCli := dial(t, base, p.cam), dial(t, base, p.cli)
-	e.waitOnline(p.u, p.cam, true)
-	s := e.requestStream(p.cli, p.cam)
-	e.accept(s, p.cam)
-	e.publish(s, p.cam)
-	e.subscribe(s, p.cli).waitPackets(t, 10)
+// newGraceEnv is a stream env whose streams wait grace for an offline
+// camera or requester.
+func newGraceEnv(t *testing.T, grace time.Duration) (*testEnv, *media.SFU) {
+	sfu := streamSFU(t, nil)
+	return newTestEnvWith(t, func(c *actors.Config) {
+		c.SFU, c.StreamOfflineGrace = sfu, grace
+	}), sfu
+}
 
-	wsCam.Close()
-	got := expectStream(t, wsCli, "stream:ended", string(s.ID))
-	if *got.EndReason != "camera_offline" || got.EndedAt == nil {
-		t.Fatalf("ended %+v reason %s", got, *got.EndReason)
-	}
-	if sfu.Publishers() != 0 {
-		t.Fatal("the offline camera's peer is still published")
+func TestStreamOutlivesASocketBlipButNotAnAbsencePastTheGrace(t *testing.T) {
+	const grace = 2 * time.Second
+	for _, tc := range []struct {
+		name   string
+		comes  bool
+		reason string
+	}{
+		{name: "camera back within the grace", comes: true},
+		{name: "camera away past the grace", reason: "camera_offline"},
+		{name: "requester back within the grace", comes: true},
+		{name: "requester away past the grace", reason: "requester_offline"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, sfu := newGraceEnv(t, grace)
+			p := streamSetup(t, e)
+			base := e.listenWS()
+			away, watcher := p.cam, p.cli
+			if strings.HasPrefix(tc.name, "requester") {
+				away, watcher = p.cli, p.cam
+			}
+			wsAway, wsWatcher := dial(t, base, away), dial(t, base, watcher)
+			e.waitOnline(p.u, away, true)
+			s := e.requestStream(p.cli, p.cam)
+			e.publish(s, p.cam)
+			v := e.subscribe(s, p.cli)
+			v.waitPackets(t, 10)
+
+			wsAway.Close()
+			gone := time.Now()
+			if tc.comes {
+				dial(t, base, away)
+				// Past the grace, the stream still runs and media still flows.
+				time.Sleep(grace + time.Second)
+				v.waitPackets(t, v.packets.Load()+30)
+				st, err := e.opts.Streams.StreamByID(t.Context(), s.ID)
+				if err != nil || st.Status != "streaming" {
+					t.Fatalf("after a socket blip the stream is %+v %v", st, err)
+				}
+				return
+			}
+			got := expectStream(t, wsWatcher, "stream:ended", string(s.ID))
+			if waited := time.Since(gone); *got.EndReason != tc.reason || waited < grace-100*time.Millisecond {
+				t.Fatalf("ended as %s after %s, want %s after the %s grace", *got.EndReason,
+					waited, tc.reason, grace)
+			}
+			if sfu.Publishers() != 0 {
+				t.Fatal("the ended stream's camera is still published")
+			}
+		})
 	}
 }
 
@@ -72,5 +117,39 @@ func TestCameraRejectingStartStreamEndsTheStreamAsRejected(t *testing.T) {
 		e.do("POST", streamPath(s2, "/end"), nil, p.cli.bearer()...), http.StatusOK)
 	if again.StreamSession.EndReason != "rejected" {
 		t.Fatalf("a second end changed the reason to %s", again.StreamSession.EndReason)
+	}
+}
+
+func TestSFUSessionOfAnEndedStreamReportsNoPublisher(t *testing.T) {
+	for name, end := range map[string]func(e *testEnv, s wire.Stream, p streamParties, cam *fakeCamera){
+		"ended by the requester": func(e *testEnv, s wire.Stream, p streamParties, _ *fakeCamera) {
+			e.do("POST", streamPath(s, "/end"), nil, p.cli.bearer()...).Body.Close()
+		},
+		"camera peer closed": func(_ *testEnv, _ wire.Stream, _ streamParties, cam *fakeCamera) {
+			cam.close()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, _ := newStreamEnv(t, nil)
+			p := streamSetup(t, e)
+			s := e.requestStream(p.cli, p.cam)
+			cam := e.publish(s, p.cam)
+			e.subscribe(s, p.cli).waitPackets(t, 10)
+			session := func() sfuSessionJSON {
+				return decodeAs[sfuSessionJSON](t, e.do("GET", streamPath(s, "/sfu/session"), nil,
+					p.cli.bearer()...), http.StatusOK)
+			}
+			waitUntil(t, "the camera connected", func() bool { return session().Publisher.Connected })
+			if got := session(); !got.Publisher.Publishing || got.Subscribers != 1 {
+				t.Fatalf("live session %+v", got)
+			}
+
+			end(e, s, p, cam)
+			waitUntil(t, "the stream ended", func() bool { return session().Status == "ended" })
+			got := session()
+			if got.Publisher != (publisherJSON{}) || got.Subscribers != 0 || got.PacketsIn == 0 {
+				t.Fatalf("ended session %+v, want no publisher, no viewer and the packets carried", got)
+			}
+		})
 	}
 }

@@ -194,3 +194,34 @@ func TestSDPFragmentsMustBeSDPLines(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSDPFragment checks that any PATCH body either is refused or gives
+// bounded candidates and, when it restarts ICE, well-formed credentials
+// that cannot carry another SDP line into the offer they rewrite.
+func FuzzSDPFragment(f *testing.F) {
+	f.Add("a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\na=mid:0\r\n" +
+		"a=candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n")
+	f.Add("m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:v\r\na=end-of-candidates\r\n")
+	f.Add("a=ice-ufrag:ab\ncd\r\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		frag, err := parseSDPFrag(body)
+		if err != nil {
+			return
+		}
+		if len(frag.candidates) > maxFragCandidates {
+			t.Fatalf("%d candidates", len(frag.candidates))
+		}
+		for _, c := range frag.candidates {
+			if !strings.HasPrefix(c.candidate, "candidate:") || len(c.candidate) > maxCandidateBytes {
+				t.Fatalf("candidate %q", c.candidate)
+			}
+		}
+		if frag.ufrag == "" && frag.pwd == "" {
+			return
+		}
+		if !iceChars(frag.ufrag, 4) || !iceChars(frag.pwd, 22) ||
+			strings.ContainsAny(frag.ufrag+frag.pwd, "\r\n ") {
+			t.Fatalf("credentials %q %q passed", frag.ufrag, frag.pwd)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
@@ -66,27 +67,80 @@ func candidatesOf(sdp string) []string {
 	return out
 }
 
-// fakeCamera sends VP8 frames (keyframes when asked by PLI) over one
-// send-only video track.
+// fakeCamera sends VP8 or H.264 frames (keyframes when asked by PLI) over
+// one send-only video track.
 type fakeCamera struct {
 	pc    *webrtc.PeerConnection
 	track *webrtc.TrackLocalStaticSample
+	frame func(key bool) []byte
 	key   atomic.Bool
 	stop  chan struct{}
 	wg    sync.WaitGroup
 	once  sync.Once
 }
 
+// h264Baseline is the codec the API advertises for H.264: Constrained
+// Baseline 3.1, packetization-mode 1.
+var h264Baseline = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+	SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}
+
 func newFakeCamera(t testing.TB) *fakeCamera {
+	t.Helper()
+	return newFakeCameraWith(t, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, vp8Frame)
+}
+
+// newFakeH264Camera offers only H.264 Constrained Baseline and sends
+// Annex B access units: SPS, PPS and an IDR slice as a keyframe, one
+// non-IDR slice otherwise. No encoder made them; the SFU never decodes.
+func newFakeH264Camera(t testing.TB) *fakeCamera {
+	t.Helper()
+	c := newFakeCameraWith(t, h264Baseline, h264Frame)
+	var prefs []webrtc.RTPCodecParameters
+	for _, tx := range c.pc.GetTransceivers() {
+		for _, codec := range tx.Sender().GetParameters().Codecs {
+			if codec.SDPFmtpLine == h264Baseline.SDPFmtpLine {
+				prefs = append(prefs, codec)
+			}
+		}
+		if err := tx.SetCodecPreferences(prefs); err != nil || len(prefs) == 0 {
+			t.Fatalf("H.264 codec preferences %v: %v", prefs, err)
+		}
+	}
+	return c
+}
+
+// vp8Frame is a VP8 payload whose header says key or inter frame.
+func vp8Frame(key bool) []byte {
+	frame := make([]byte, 1200)
+	frame[0] = 0x11
+	if key {
+		frame[0] = 0x10
+	}
+	return frame
+}
+
+// h264Frame is an Annex B access unit; its IDR slice is larger than an
+// RTP packet, so it goes out as FU-A fragments.
+func h264Frame(key bool) []byte {
+	start := []byte{0, 0, 0, 1}
+	if !key {
+		return append(append(start, 0x41), make([]byte, 800)...)
+	}
+	out := append(append([]byte{}, start...), 0x67, 0x42, 0xe0, 0x1f, 0xda, 0x01, 0x40)
+	out = append(append(out, start...), 0x68, 0xce, 0x3c, 0x80)
+	return append(append(append(out, start...), 0x65), make([]byte, 3000)...)
+}
+
+func newFakeCameraWith(t testing.TB, codec webrtc.RTPCodecCapability,
+	frame func(key bool) []byte) *fakeCamera {
 	t.Helper()
 	pc, err := peerAPI(t).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &fakeCamera{pc: pc, stop: make(chan struct{})}
+	c := &fakeCamera{pc: pc, frame: frame, stop: make(chan struct{})}
 	c.key.Store(true)
-	c.track, err = webrtc.NewTrackLocalStaticSample(
-		webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "camera")
+	c.track, err = webrtc.NewTrackLocalStaticSample(codec, "video", "camera")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,11 +178,7 @@ func (c *fakeCamera) start() {
 				return
 			case <-tick.C:
 			}
-			frame := make([]byte, 1200)
-			frame[0] = 0x11
-			if c.key.Swap(false) {
-				frame[0] = 0x10
-			}
+			frame := c.frame(c.key.Swap(false))
 			_ = c.track.WriteSample(pionmedia.Sample{Data: frame, Duration: time.Second / 30})
 		}
 	}()
@@ -142,12 +192,36 @@ func (c *fakeCamera) close() {
 	})
 }
 
-// fakeViewer receives video and counts its packets.
+// fakeViewer receives video and counts its packets; it keeps the codec
+// and the payloads of the first frame it got.
 type fakeViewer struct {
 	pc      *webrtc.PeerConnection
 	packets atomic.Int64
 	wg      sync.WaitGroup
 	once    sync.Once
+
+	mu         sync.Mutex // guards codec and firstFrame
+	codec      webrtc.RTPCodecParameters
+	firstFrame [][]byte
+	frameDone  bool
+}
+
+// received returns the track's codec and the first frame's payloads.
+func (v *fakeViewer) received() (webrtc.RTPCodecParameters, [][]byte, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.codec, v.firstFrame, v.frameDone
+}
+
+// keep records a packet of the first frame, up to its marker bit.
+func (v *fakeViewer) keep(p *rtp.Packet) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.frameDone {
+		return
+	}
+	v.firstFrame = append(v.firstFrame, append([]byte(nil), p.Payload...))
+	v.frameDone = p.Marker
 }
 
 func newFakeViewer(t testing.TB) *fakeViewer {
@@ -162,13 +236,18 @@ func newFakeViewer(t testing.TB) *fakeViewer {
 		t.Fatal(err)
 	}
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		v.mu.Lock()
+		v.codec = tr.Codec()
+		v.mu.Unlock()
 		v.wg.Add(1)
 		go func() {
 			defer v.wg.Done()
 			for {
-				if _, _, err := tr.ReadRTP(); err != nil {
+				p, _, err := tr.ReadRTP()
+				if err != nil {
 					return
 				}
+				v.keep(p)
 				v.packets.Add(1)
 			}
 		}()

@@ -89,13 +89,17 @@ func (s *Server) whipPublish(c *fiber.Ctx) error {
 
 // whipPatch serves PATCH /whip/streams/{streamSessionId}/publisher.
 //
-//	@Summary	WHIP: trickle the camera's ICE candidates
+//	@Summary	WHIP: trickle the camera's ICE candidates, or restart ICE
+//	@Description	New a=ice-ufrag and a=ice-pwd in the fragment restart ICE on the
+//	@Description	existing transport (RFC 9725 §4.4.1.2): the answer is 200 with the
+//	@Description	server's new credentials and candidates as an SDP fragment.
 //	@Tags	whip
 //	@Accept	application/trickle-ice-sdpfrag
-//	@Produce	json
+//	@Produce	application/trickle-ice-sdpfrag
 //	@Security	deviceBearer
 //	@Param	streamSessionId path string true "stream session id" format(uuid)
 //	@Param	candidates body string true "SDP fragment with a=candidate lines"
+//	@Success	200 {string} string "ICE restarted: the server's SDP fragment"
 //	@Success	204
 //	@Failure	400,401,403,404,409,415,501,503 {object} errorBody "the contract's error body"
 //	@Router	/whip/streams/{streamSessionId}/publisher [patch]
@@ -172,14 +176,18 @@ func (s *Server) whepPlay(c *fiber.Ctx) error {
 
 // whepPatch serves PATCH /whep/streams/{streamSessionId}/viewers/{viewerId}.
 //
-//	@Summary	WHEP: trickle the viewer's ICE candidates
+//	@Summary	WHEP: trickle the viewer's ICE candidates, or restart ICE
+//	@Description	New a=ice-ufrag and a=ice-pwd in the fragment restart ICE on the
+//	@Description	existing transport: the answer is 200 with the server's new
+//	@Description	credentials and candidates as an SDP fragment.
 //	@Tags	whip
 //	@Accept	application/trickle-ice-sdpfrag
-//	@Produce	json
+//	@Produce	application/trickle-ice-sdpfrag
 //	@Security	deviceBearer
 //	@Param	streamSessionId path string true "stream session id" format(uuid)
 //	@Param	viewerId path string true "viewer id from the Location"
 //	@Param	candidates body string true "SDP fragment with a=candidate lines"
+//	@Success	200 {string} string "ICE restarted: the server's SDP fragment"
 //	@Success	204
 //	@Failure	400,401,403,404,409,415,501,503 {object} errorBody "the contract's error body"
 //	@Router	/whep/streams/{streamSessionId}/viewers/{viewerId} [patch]
@@ -270,22 +278,71 @@ func (s *Server) whepViewer(c *fiber.Ctx) (persistence.Stream, persistence.Devic
 	return st, viewer.ID, nil
 }
 
-// trickle applies each candidate of an SDP fragment. ICE restarts (a new
-// ice-ufrag) are not supported; their candidates fail the old session.
-func (s *Server) trickle(c *fiber.Ctx, id persistence.StreamID, frag string,
+// trickle applies a PATCH's SDP fragment: new ICE credentials first
+// restart ICE on the transport (answered 200 with the server's own
+// fragment), then each candidate is applied (204 when nothing restarted).
+func (s *Server) trickle(c *fiber.Ctx, id persistence.StreamID, body string,
 	base actors.AddCandidate) error {
-	cands, err := parseSDPFrag(frag)
+	frag, err := parseSDPFrag(body)
 	if err != nil {
 		return err
 	}
-	for _, cand := range cands {
+	restarted := ""
+	if frag.ufrag != "" {
+		res, err := s.askStream(id, &actors.RestartICE{DeviceID: base.DeviceID, Publisher: base.Publisher,
+			ViewerID: base.ViewerID, Ufrag: frag.ufrag, Pwd: frag.pwd}, transportTimeout)
+		if err != nil {
+			return err
+		}
+		restarted = res.(*actors.SDPAnswer).SDP
+	}
+	for _, cand := range frag.candidates {
 		msg := base
 		msg.Candidate, msg.SDPMid, msg.SDPMLineIndex = cand.candidate, cand.mid, cand.mline
 		if _, err := s.askStream(id, &msg, s.actorTimeout); err != nil {
 			return err
 		}
 	}
-	return c.SendStatus(fiber.StatusNoContent)
+	if restarted == "" {
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	c.Set(fiber.HeaderContentType, contentTypeSDPFrag)
+	return c.Status(fiber.StatusOK).SendString(restartFragment(restarted))
+}
+
+// restartFragment is the server's side of an ICE restart as an RFC 8840
+// fragment: its new credentials, then the first media section's mid and
+// candidates (the media is bundled on one transport).
+func restartFragment(answer string) string {
+	var b strings.Builder
+	lines := strings.Split(answer, "\r\n")
+	for _, l := range lines {
+		if strings.HasPrefix(l, "a=ice-ufrag:") || strings.HasPrefix(l, "a=ice-pwd:") {
+			b.WriteString(l + "\r\n")
+		}
+		if b.Len() > 0 && strings.HasPrefix(l, "a=ice-pwd:") {
+			break
+		}
+	}
+	section := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "m=") {
+			section++
+		}
+		if section == 1 && (strings.HasPrefix(l, "m=") || strings.HasPrefix(l, "a=mid:") ||
+			strings.HasPrefix(l, "a=candidate:")) {
+			b.WriteString(l + "\r\n")
+		}
+	}
+	b.WriteString("a=end-of-candidates\r\n")
+	return b.String()
+}
+
+// sdpFrag is what a trickle-ice-sdpfrag body carries: candidates and,
+// when it restarts ICE, the client's new credentials.
+type sdpFrag struct {
+	ufrag, pwd string
+	candidates []fragCandidate
 }
 
 // fragCandidate is one candidate of a trickle-ice-sdpfrag body.
@@ -300,30 +357,52 @@ const maxFragCandidates = 32
 
 // parseSDPFrag reads the candidates of an RFC 8840 SDP fragment, each
 // with the a=mid of its media section (and its index, when the fragment
-// has m= lines).
-func parseSDPFrag(frag string) ([]fragCandidate, error) {
-	var out []fragCandidate
+// has m= lines), and its ICE credentials, which must come as a pair.
+func parseSDPFrag(body string) (sdpFrag, error) {
+	var f sdpFrag
 	mid, mline := "", -1
-	for _, line := range strings.Split(frag, "\n") {
+	for _, line := range strings.Split(body, "\n") {
 		line = strings.TrimRight(line, "\r")
 		switch {
 		case line == "":
 		case len(line) < 2 || line[1] != '=':
 			// RFC 8840 fragments are SDP lines, "<letter>=<value>".
-			return nil, badRequest("INVALID_SDP_FRAG", "the body must be SDP lines (RFC 8840)")
+			return f, badRequest("INVALID_SDP_FRAG", "the body must be SDP lines (RFC 8840)")
 		case strings.HasPrefix(line, "m="):
 			mline++
 			mid = ""
 		case strings.HasPrefix(line, "a=mid:"):
 			mid = strings.TrimPrefix(line, "a=mid:")
+		case strings.HasPrefix(line, "a=ice-ufrag:"):
+			f.ufrag = strings.TrimPrefix(line, "a=ice-ufrag:")
+		case strings.HasPrefix(line, "a=ice-pwd:"):
+			f.pwd = strings.TrimPrefix(line, "a=ice-pwd:")
 		case strings.HasPrefix(line, "a=candidate:"):
-			if len(line) > maxCandidateBytes || len(out) == maxFragCandidates {
-				return nil, badRequest("INVALID_CANDIDATE",
+			if len(line) > maxCandidateBytes || len(f.candidates) == maxFragCandidates {
+				return f, badRequest("INVALID_CANDIDATE",
 					"at most 32 candidates of at most 1024 bytes each")
 			}
-			out = append(out, fragCandidate{candidate: strings.TrimPrefix(line, "a="),
+			f.candidates = append(f.candidates, fragCandidate{candidate: strings.TrimPrefix(line, "a="),
 				mid: mid, mline: mline})
 		}
 	}
-	return out, nil
+	if (f.ufrag != "" || f.pwd != "") && (!iceChars(f.ufrag, 4) || !iceChars(f.pwd, 22)) {
+		return f, badRequest("INVALID_SDP_FRAG",
+			"a=ice-ufrag (4 to 256 characters) and a=ice-pwd (22 to 256) come together (RFC 8839 §5.4)")
+	}
+	return f, nil
+}
+
+// iceChars reports whether s is least to 256 ice-chars: letters, digits,
+// "+" and "/" (RFC 8839 §5.4).
+func iceChars(s string, least int) bool {
+	if len(s) < least || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '/') {
+			return false
+		}
+	}
+	return true
 }

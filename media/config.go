@@ -37,7 +37,8 @@ type Config struct {
 	// ICEIPs are the addresses offered as host candidates. Addresses of this
 	// machine restrict gathering to them (127.0.0.1 offers loopback only);
 	// other addresses are announced in place of the machine's own, as for a
-	// 1:1 NAT. Empty offers every address of the machine.
+	// 1:1 NAT (only the machine's addresses of their families are then
+	// used). Empty offers every address of the machine.
 	ICEIPs []netip.Addr
 	// UDPPort, when not zero, carries all media of all peers on one UDP
 	// port per address (ICE UDP mux); zero uses an ephemeral port per peer.

@@ -56,8 +56,9 @@ func newEngine(cfg Config, lf logging.LoggerFactory) (*engine, error) {
 	se := webrtc.SettingEngine{LoggerFactory: lf}
 	// A server announces plain addresses; mDNS would only add sockets.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	filter, loopback, external := splitICEIPs(cfg.ICEIPs)
-	if err := applyICEAddresses(&se, filter, loopback, external); err != nil {
+	local, loopback, external := splitICEIPs(cfg.ICEIPs)
+	filter := gatherFilter(local, external)
+	if err := applyICEAddresses(&se, filter, local != nil, loopback, external); err != nil {
 		return nil, err
 	}
 	eng := &engine{}
@@ -159,32 +160,48 @@ func machineAddrs() map[netip.Addr]bool {
 	return out
 }
 
-// ipFilter keeps only the addresses in local; nil keeps everything.
-func ipFilter(local map[netip.Addr]bool) func(net.IP) bool {
-	if local == nil {
+// gatherFilter says which of the machine's addresses ICE gathers on: the
+// local addresses of MEDIA_ICE_IPS when it names any. When it names only
+// external ones, the machine's addresses of their families: pion rewrites
+// each address family by its own rule, so an IPv6 address would go out
+// as it is beside an IPv4 public address, a private address no remote
+// peer can reach. nil keeps every address.
+func gatherFilter(local map[netip.Addr]bool, external []string) func(net.IP) bool {
+	if local != nil {
+		return func(ip net.IP) bool {
+			a, ok := netip.AddrFromSlice(ip)
+			return ok && local[a.Unmap()]
+		}
+	}
+	if len(external) == 0 {
 		return nil
+	}
+	var v4, v6 bool
+	for _, e := range external {
+		a := netip.MustParseAddr(e)
+		v4, v6 = v4 || a.Is4(), v6 || a.Is6()
 	}
 	return func(ip net.IP) bool {
 		a, ok := netip.AddrFromSlice(ip)
-		return ok && local[a.Unmap()]
+		return ok && (a.Unmap().Is4() && v4 || !a.Unmap().Is4() && v6)
 	}
 }
 
-// applyICEAddresses restricts gathering to the local addresses and
-// announces the external ones: in place of the gathered host addresses
-// when no local address is given, beside them otherwise.
-func applyICEAddresses(se *webrtc.SettingEngine, local map[netip.Addr]bool, loopback bool,
+// applyICEAddresses restricts gathering with filter and announces the
+// external addresses: in place of the gathered host addresses when no
+// local address is given, beside them otherwise.
+func applyICEAddresses(se *webrtc.SettingEngine, filter func(net.IP) bool, hasLocal, loopback bool,
 	external []string,
 ) error {
-	if f := ipFilter(local); f != nil {
-		se.SetIPFilter(f)
+	if filter != nil {
+		se.SetIPFilter(filter)
 	}
 	se.SetIncludeLoopbackCandidate(loopback)
 	if len(external) == 0 {
 		return nil
 	}
 	mode := webrtc.ICEAddressRewriteReplace
-	if local != nil {
+	if hasLocal {
 		mode = webrtc.ICEAddressRewriteAppend
 	}
 	err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
@@ -198,12 +215,12 @@ func applyICEAddresses(se *webrtc.SettingEngine, local map[netip.Addr]bool, loop
 
 // newUDPMux listens on port on every kept address, so that all peers share
 // one port per address (MEDIA_UDP_PORT).
-func newUDPMux(port int, local map[netip.Addr]bool, loopback bool,
+func newUDPMux(port int, filter func(net.IP) bool, loopback bool,
 	lf logging.LoggerFactory,
 ) (*ice.MultiUDPMuxDefault, error) {
 	opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithLogger(lf.NewLogger("udpmux"))}
-	if f := ipFilter(local); f != nil {
-		opts = append(opts, ice.UDPMuxFromPortWithIPFilter(f))
+	if filter != nil {
+		opts = append(opts, ice.UDPMuxFromPortWithIPFilter(filter))
 	}
 	if loopback {
 		opts = append(opts, ice.UDPMuxFromPortWithLoopback())

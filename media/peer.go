@@ -19,6 +19,9 @@ type peer struct {
 	// the room's mu.
 	remoteSet bool
 
+	// negotiating serialises renegotiations of this peer connection.
+	negotiating sync.Mutex
+
 	mu     sync.Mutex // guards failed and closed
 	failed bool
 	closed bool

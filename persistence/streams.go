@@ -209,8 +209,8 @@ func (q *Streams) DeviceStreams(ctx context.Context, device DeviceID, after *Key
 	return out, nil
 }
 
-// OpenStreams returns the sessions not yet ended: after a restart their
-// actors must run to time out or end them.
+// OpenStreams returns the sessions not yet ended, the ones a graceful
+// shutdown must end.
 func (q *Streams) OpenStreams(ctx context.Context) ([]StreamID, error) {
 	rows, err := q.pool.Query(ctx, `SELECT id FROM stream_sessions WHERE status <> 'ended'`)
 	if err != nil {
@@ -221,4 +221,41 @@ func (q *Streams) OpenStreams(ctx context.Context) ([]StreamID, error) {
 		return nil, fmt.Errorf("open streams: %w", err)
 	}
 	return ids, nil
+}
+
+// EndOpenStreams ends every session not yet ended with reason, in one
+// statement, and returns them as ended. Start-up calls it: no media or
+// socket survives the process that served those sessions.
+func (q *Streams) EndOpenStreams(ctx context.Context, reason string, at time.Time) ([]Stream, error) {
+	rows, err := q.pool.Query(ctx, `UPDATE stream_sessions AS s
+		SET status = 'ended', end_reason = $1, ended_at = $2, updated_at = $2
+		WHERE s.status <> 'ended' RETURNING `+streamColumns, reason, at)
+	if err != nil {
+		return nil, fmt.Errorf("end open streams: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stream, error) {
+		return scanStream(r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("end open streams: %w", err)
+	}
+	return out, nil
+}
+
+// UserOpenStreams returns the user's sessions not yet ended: the ones
+// a device of the user losing its link or being disabled may concern.
+// A camera has at most MaxOpenStreamsPerCamera of them.
+func (q *Streams) UserOpenStreams(ctx context.Context, user UserID) ([]Stream, error) {
+	rows, err := q.pool.Query(ctx, `SELECT `+streamColumns+` FROM stream_sessions s
+		WHERE s.user_id = $1 AND s.status <> 'ended'`, user)
+	if err != nil {
+		return nil, fmt.Errorf("open streams of user %s: %w", user, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stream, error) {
+		return scanStream(r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open streams of user %s: %w", user, err)
+	}
+	return out, nil
 }

@@ -3194,16 +3194,17 @@ const docTemplate = `{
                         "deviceBearer": []
                     }
                 ],
+                "description": "New a=ice-ufrag and a=ice-pwd in the fragment restart ICE on the\nexisting transport: the answer is 200 with the server's new\ncredentials and candidates as an SDP fragment.",
                 "consumes": [
                     "application/trickle-ice-sdpfrag"
                 ],
                 "produces": [
-                    "application/json"
+                    "application/trickle-ice-sdpfrag"
                 ],
                 "tags": [
                     "whip"
                 ],
-                "summary": "WHEP: trickle the viewer's ICE candidates",
+                "summary": "WHEP: trickle the viewer's ICE candidates, or restart ICE",
                 "parameters": [
                     {
                         "type": "string",
@@ -3231,6 +3232,12 @@ const docTemplate = `{
                     }
                 ],
                 "responses": {
+                    "200": {
+                        "description": "ICE restarted: the server's SDP fragment",
+                        "schema": {
+                            "type": "string"
+                        }
+                    },
                     "204": {
                         "description": "No Content"
                     },
@@ -3463,16 +3470,17 @@ const docTemplate = `{
                         "deviceBearer": []
                     }
                 ],
+                "description": "New a=ice-ufrag and a=ice-pwd in the fragment restart ICE on the\nexisting transport (RFC 9725 §4.4.1.2): the answer is 200 with the\nserver's new credentials and candidates as an SDP fragment.",
                 "consumes": [
                     "application/trickle-ice-sdpfrag"
                 ],
                 "produces": [
-                    "application/json"
+                    "application/trickle-ice-sdpfrag"
                 ],
                 "tags": [
                     "whip"
                 ],
-                "summary": "WHIP: trickle the camera's ICE candidates",
+                "summary": "WHIP: trickle the camera's ICE candidates, or restart ICE",
                 "parameters": [
                     {
                         "type": "string",
@@ -3493,6 +3501,12 @@ const docTemplate = `{
                     }
                 ],
                 "responses": {
+                    "200": {
+                        "description": "ICE restarted: the server's SDP fragment",
+                        "schema": {
+                            "type": "string"
+                        }
+                    },
                     "204": {
                         "description": "No Content"
                     },

@@ -92,7 +92,7 @@ func serve(ctx context.Context) error {
 	}
 	system := actors.New(actors.Config{Store: devices, Commands: commands, Events: events,
 		Streams: streams, SFU: plane.sfu, Logger: log, MotionOpenTimeout: cfg.MotionOpenTimeout,
-		Recording: recording})
+		Recording: recording, StreamOfflineGrace: cfg.Media.StreamOfflineGrace})
 	defer system.Shutdown()
 	if err := recoverWork(ctx, log, system); err != nil {
 		return err
@@ -174,22 +174,24 @@ func serveUntilDone(ctx context.Context, log *slog.Logger, cfg *config.Config, s
 	return nil
 }
 
-// recoverWork activates the actors that Postgres says have work left:
-// cameras with pending commands or open motion, and open streams.
+// recoverWork ends the streams a previous process left open and
+// activates the cameras that Postgres says have work left: pending
+// commands or open motion.
 func recoverWork(ctx context.Context, log *slog.Logger, system *actors.System) error {
-	n, err := system.Recover(ctx)
+	n, err := system.EndStreamsLeftOpen(ctx)
+	if err != nil {
+		return fmt.Errorf("end streams left open: %w", err)
+	}
+	if n > 0 {
+		log.Info("ended streams left open by the previous process", "streams", n,
+			"reason", actors.EndReasonServerRestart)
+	}
+	n, err = system.Recover(ctx)
 	if err != nil {
 		return fmt.Errorf("recover pending commands and open motion: %w", err)
 	}
 	if n > 0 {
 		log.Info("resumed cameras with pending work", "cameras", n)
-	}
-	n, err = system.RecoverStreams(ctx)
-	if err != nil {
-		return fmt.Errorf("recover open streams: %w", err)
-	}
-	if n > 0 {
-		log.Info("resumed open streams", "streams", n)
 	}
 	return nil
 }

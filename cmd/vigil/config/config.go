@@ -104,6 +104,9 @@ type Media struct {
 	// StreamRequestTimeout bounds how long a stream request waits for the
 	// camera to accept.
 	StreamRequestTimeout time.Duration
+	// StreamOfflineGrace is how long an open stream waits for its camera
+	// or requester to come back online before it ends.
+	StreamOfflineGrace time.Duration
 	// RecordingEnabled records SFU streams into RecordingsDir and uploads
 	// them; it needs object storage. RecordingSegment is a segment's
 	// length; RecordingMaxDisk bounds RecordingsDir in bytes.
@@ -111,6 +114,10 @@ type Media struct {
 	RecordingSegment time.Duration
 	RecordingMaxDisk int64
 }
+
+// maxStreamOfflineGrace bounds STREAM_OFFLINE_GRACE: a camera gone for
+// longer is not coming back to this stream, and its viewers should know.
+const maxStreamOfflineGrace = 10 * time.Minute
 
 // minRecordingSegment keeps segments long enough that a keyframe interval
 // of a few seconds still cuts them near their length.
@@ -181,6 +188,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 			TURNTTL:               r.duration("TURN_TTL", 6*time.Hour),
 			TURNEmbeddedListen:    r.str("TURN_EMBEDDED_LISTEN", ""),
 			StreamRequestTimeout:  r.duration("STREAM_REQUEST_TIMEOUT", time.Minute),
+			StreamOfflineGrace:    r.duration("STREAM_OFFLINE_GRACE", 30*time.Second),
 			RecordingEnabled:      r.bool("RECORDING_ENABLED", true),
 			RecordingSegment:      r.duration("RECORDING_SEGMENT", time.Minute),
 			RecordingMaxDisk:      int64(r.int("RECORDING_MAX_DISK", 1<<30)),
@@ -302,6 +310,8 @@ func (m Media) validateStreams() error {
 		return settingError("TURN_TTL", "must be at least 1m (TURN allocations refresh every 10m)")
 	case m.StreamRequestTimeout < time.Second:
 		return settingError("STREAM_REQUEST_TIMEOUT", "must be at least 1s")
+	case m.StreamOfflineGrace < time.Second || m.StreamOfflineGrace > maxStreamOfflineGrace:
+		return settingError("STREAM_OFFLINE_GRACE", "must be between 1s and 10m")
 	case m.RecordingSegment < minRecordingSegment:
 		return settingError("RECORDING_SEGMENT", "must be at least 5s")
 	case m.RecordingMaxDisk < 1:

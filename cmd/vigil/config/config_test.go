@@ -67,6 +67,8 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		"MOTION_OPEN_TIMEOUT":            {"MOTION_OPEN_TIMEOUT": "soon"},
 		"TURN_TTL":                       {"TURN_TTL": "30s"},
 		"STREAM_REQUEST_TIMEOUT":         {"STREAM_REQUEST_TIMEOUT": "0s"},
+		"STREAM_OFFLINE_GRACE":           {"STREAM_OFFLINE_GRACE": "500ms"},
+		"STREAM_OFFLINE_GRACE_LONG":      {"STREAM_OFFLINE_GRACE": "1h"},
 		"TURN_EMBEDDED_LISTEN":           {"TURN_EMBEDDED_LISTEN": "127.0.0.1:3478"},
 	}
 	for name, override := range cases {
