@@ -81,6 +81,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res.Scenario, res.Target, res.StartedAt = name, o.url, started
+	res.Command = "vigil bench " + strings.Join(args, " ")
 	res.Params = flagValues(fs)
 	res.WriteTable(stdout)
 	if o.jsonPath != "" {

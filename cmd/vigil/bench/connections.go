@@ -83,7 +83,8 @@ func (c *connections) run(ctx context.Context, e *env) (*Result, error) {
 		perConn(res, before, after, open)
 	}
 	res.note("per connection is (after − before) / open sockets: the socket, its connection " +
-		"actor, the device actor it activates, buffers and Go's GC headroom")
+		"actor, the device actor it activates, buffers and (in RSS) Go's GC headroom; the live " +
+		"heap is as of the server's last GC, so it moves only when one ran during the hold")
 	return res, nil
 }
 

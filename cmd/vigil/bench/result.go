@@ -14,7 +14,9 @@ import (
 // Result is what a scenario measured: the table it prints and the JSON it
 // writes.
 type Result struct {
-	Scenario  string            `json:"scenario"`
+	Scenario string `json:"scenario"`
+	// Command is the command line that produced the result.
+	Command   string            `json:"command"`
 	Target    string            `json:"target"`
 	StartedAt time.Time         `json:"startedAt"`
 	Params    map[string]string `json:"params"`
