@@ -80,7 +80,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if res == nil {
 		return err
 	}
-	res.Scenario, res.Target, res.StartedAt = name, o.url, started
+	res.Scenario, res.StartedAt = name, started
+	if res.Target == "" {
+		res.Target = o.url
+	}
 	res.Command = "vigil bench " + strings.Join(args, " ")
 	res.Params = flagValues(fs)
 	res.WriteTable(stdout)

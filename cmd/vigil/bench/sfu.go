@@ -14,6 +14,10 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+// streamReadyTimeout bounds how long a viewer waits for the published
+// stream to become playable.
+const streamReadyTimeout = 10 * time.Second
+
 // clockTicks is the kernel's USER_HZ, the unit of /proc/<pid>/stat's CPU
 // times; 100 on every Linux architecture Go supports.
 const clockTicks = 100
@@ -76,7 +80,8 @@ func (s *sfu) run(ctx context.Context, e *env) (*Result, error) {
 			}
 		}
 	}
-	if s.whip == "" {
+	vigil := s.whip == ""
+	if vigil {
 		if err := s.makeVigilStream(ctx, e); err != nil {
 			return nil, err
 		}
@@ -97,6 +102,9 @@ func (s *sfu) run(ctx context.Context, e *env) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{}
+	if !vigil {
+		res.Target = s.whip
+	}
 	w0 := s.snapshot(ctx, e, res, viewers)
 	if err := e.wait(ctx, s.duration, "measuring"); err != nil {
 		return nil, err
@@ -151,22 +159,44 @@ func (s *sfu) subscribe(ctx context.Context, e *env, api *webrtc.API) ([]*viewer
 	defer bar.Finish()
 	var viewers []*viewer
 	for range s.viewers {
-		v, err := newViewer(api)
-		if err != nil {
-			return nil, err
-		}
-		e.onCleanup(func() error { return v.pc.Close() })
-		resource, err := whipExchange(ctx, e.client, v.pc, s.whep, s.whepToken)
+		v, err := s.play(ctx, e, api)
 		if err != nil {
 			return nil, fmt.Errorf("viewer %d: %w", len(viewers)+1, err)
 		}
-		v.answered.Store(time.Now().UnixNano())
-		v.resource = resource
-		e.onCleanup(func() error { return deleteResource(e.client, resource, s.whepToken) })
 		viewers = append(viewers, v)
 		_ = bar.Add(1)
 	}
 	return viewers, nil
+}
+
+// play adds one WHEP viewer. An SFU may answer 404 until the camera's
+// tracks are in (MediaMTX waits for them after WHIP answers), so a 404 is
+// tried again for a while.
+func (s *sfu) play(ctx context.Context, e *env, api *webrtc.API) (*viewer, error) {
+	deadline := time.Now().Add(streamReadyTimeout)
+	for {
+		v, err := newViewer(api)
+		if err != nil {
+			return nil, err
+		}
+		resource, err := whipExchange(ctx, e.client, v.pc, s.whep, s.whepToken)
+		if err == nil {
+			v.answered.Store(time.Now().UnixNano())
+			v.resource = resource
+			e.onCleanup(func() error { return v.pc.Close() })
+			e.onCleanup(func() error { return deleteResource(e.client, resource, s.whepToken) })
+			return v, nil
+		}
+		_ = v.pc.Close()
+		if !errors.Is(err, errNotFound) || time.Now().After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func (s *sfu) snapshot(ctx context.Context, e *env, res *Result, viewers []*viewer) window {

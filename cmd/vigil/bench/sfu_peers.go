@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -47,6 +48,9 @@ func peerAPI(loopbackOnly bool) (*webrtc.API, error) {
 		webrtc.WithSettingEngine(se)), nil
 }
 
+// errNotFound is a WHIP or WHEP endpoint answering 404.
+var errNotFound = errors.New("status 404")
+
 // whipExchange posts pc's complete offer (no trickle) to a WHIP or WHEP
 // endpoint, applies the answer, and returns the resource's URL.
 func whipExchange(ctx context.Context, client *http.Client, pc *webrtc.PeerConnection,
@@ -79,6 +83,9 @@ func whipExchange(ctx context.Context, client *http.Client, pc *webrtc.PeerConne
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode == http.StatusNotFound {
+		return "", fmt.Errorf("POST %s: %w: %.300s", endpoint, errNotFound, body)
+	}
 	if resp.StatusCode != http.StatusCreated {
 		return "", fmt.Errorf("POST %s: status %d: %.300s", endpoint, resp.StatusCode, body)
 	}
