@@ -84,7 +84,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if res.Target == "" {
 		res.Target = o.url
 	}
-	res.Command = "vigil bench " + strings.Join(args, " ")
+	res.Command = commandLine(args)
 	res.Params = flagValues(fs)
 	res.WriteTable(stdout)
 	if o.jsonPath != "" {
@@ -161,11 +161,34 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// flagValues are the flags as set, for the JSON result.
+// flagValues are the flags as set, for the JSON result; tokens are only
+// said to be set.
 func flagValues(fs *flag.FlagSet) map[string]string {
 	out := map[string]string{}
-	fs.VisitAll(func(f *flag.Flag) { out[f.Name] = f.Value.String() })
+	fs.VisitAll(func(f *flag.Flag) {
+		out[f.Name] = f.Value.String()
+		if strings.Contains(f.Name, "token") && out[f.Name] != "" {
+			out[f.Name] = "(set)"
+		}
+	})
 	return out
+}
+
+// commandLine is the run's command line with token values hidden.
+func commandLine(args []string) string {
+	out := append([]string{"vigil", "bench"}, args...)
+	for i := 2; i < len(out); i++ {
+		name, _, inline := strings.Cut(strings.TrimLeft(out[i], "-"), "=")
+		if !strings.HasPrefix(out[i], "-") || !strings.Contains(name, "token") {
+			continue
+		}
+		if inline {
+			out[i] = out[i][:strings.Index(out[i], "=")+1] + "…"
+		} else if i+1 < len(out) {
+			out[i+1] = "…"
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // newHTTPClient is a client for many concurrent requests to one server.

@@ -77,3 +77,10 @@ func TestLatencyQuantilesComeFromTheHistogram(t *testing.T) {
 		t.Fatalf("latency %+v", l)
 	}
 }
+
+func TestTokensStayOutOfTheRecordedCommand(t *testing.T) {
+	got := commandLine([]string{"sfu", "-whip-token", "secret1", "-whep-token=secret2", "-viewers", "3"})
+	if strings.Contains(got, "secret") || !strings.Contains(got, "-viewers 3") {
+		t.Fatalf("recorded %q", got)
+	}
+}

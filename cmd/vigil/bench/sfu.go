@@ -58,6 +58,12 @@ func (s *sfu) flags(fs *flag.FlagSet) {
 			"(for an SFU without Vigil's /metrics)")
 }
 
+// endpoints are where the run publishes and plays, with their tokens:
+// the flags, or a stream session made on Vigil.
+type endpoints struct {
+	whip, whep, whipToken, whepToken string
+}
+
 // window is what the viewers and the server counted at one moment.
 type window struct {
 	at                 time.Time
@@ -81,8 +87,10 @@ func (s *sfu) run(ctx context.Context, e *env) (*Result, error) {
 		}
 	}
 	vigil := s.whip == ""
+	ep := endpoints{whip: s.whip, whep: s.whep, whipToken: s.whipToken, whepToken: s.whepToken}
 	if vigil {
-		if err := s.makeVigilStream(ctx, e); err != nil {
+		var err error
+		if ep, err = makeVigilStream(ctx, e); err != nil {
 			return nil, err
 		}
 	}
@@ -91,10 +99,10 @@ func (s *sfu) run(ctx context.Context, e *env) (*Result, error) {
 		return nil, err
 	}
 
-	if err := s.publish(ctx, e, api); err != nil {
+	if err := s.publish(ctx, e, api, ep); err != nil {
 		return nil, err
 	}
-	viewers, err := s.subscribe(ctx, e, api)
+	viewers, err := s.subscribe(ctx, e, api, ep)
 	if err != nil {
 		return nil, err
 	}
@@ -117,49 +125,49 @@ func (s *sfu) run(ctx context.Context, e *env) (*Result, error) {
 // makeVigilStream sets up what a real camera and viewer have: a user, a
 // linked camera and client, and a stream session the client requested.
 // The camera's token publishes; the client's token plays, once per viewer.
-func (s *sfu) makeVigilStream(ctx context.Context, e *env) error {
+func makeVigilStream(ctx context.Context, e *env) (endpoints, error) {
 	u, err := e.signUp(ctx)
 	if err != nil {
-		return err
+		return endpoints{}, err
 	}
 	cams, clis, err := linkedPairs(ctx, e, u, 1)
 	if err != nil {
-		return err
+		return endpoints{}, err
 	}
 	var out struct{ StreamSession struct{ ID string } }
 	if err := e.call(ctx, "POST", "/streams/request", clis[0].Token,
 		map[string]string{"cameraDeviceId": cams[0].ID}, &out); err != nil {
-		return fmt.Errorf("request a stream: %w", err)
+		return endpoints{}, fmt.Errorf("request a stream: %w", err)
 	}
 	id := out.StreamSession.ID
-	s.whip, s.whipToken = e.base+"/whip/streams/"+id, cams[0].Token
-	s.whep, s.whepToken = e.base+"/whep/streams/"+id, clis[0].Token
-	return nil
+	return endpoints{whip: e.base + "/whip/streams/" + id, whipToken: cams[0].Token,
+		whep: e.base + "/whep/streams/" + id, whepToken: clis[0].Token}, nil
 }
 
-func (s *sfu) publish(ctx context.Context, e *env, api *webrtc.API) error {
+func (s *sfu) publish(ctx context.Context, e *env, api *webrtc.API, ep endpoints) error {
 	pub, err := newPublisher(api)
 	if err != nil {
 		return err
 	}
 	e.onCleanup(func() error { pub.close(); return nil })
-	resource, err := whipExchange(ctx, e.client, pub.pc, s.whip, s.whipToken)
+	resource, err := whipExchange(ctx, e.client, pub.pc, ep.whip, ep.whipToken)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
 	// Registered after pub.close, so it runs first: the session ends
 	// before the peer connection drops under it.
-	e.onCleanup(func() error { return deleteResource(e.client, resource, s.whipToken) })
+	e.onCleanup(func() error { return deleteResource(e.client, resource, ep.whipToken) })
 	pub.start(s.fps, s.bitrate/8/s.fps)
 	return nil
 }
 
-func (s *sfu) subscribe(ctx context.Context, e *env, api *webrtc.API) ([]*viewer, error) {
+func (s *sfu) subscribe(ctx context.Context, e *env, api *webrtc.API,
+	ep endpoints) ([]*viewer, error) {
 	bar := e.progress(int64(s.viewers), "viewers")
 	defer bar.Finish()
 	var viewers []*viewer
 	for range s.viewers {
-		v, err := s.play(ctx, e, api)
+		v, err := play(ctx, e, api, ep)
 		if err != nil {
 			return nil, fmt.Errorf("viewer %d: %w", len(viewers)+1, err)
 		}
@@ -172,19 +180,19 @@ func (s *sfu) subscribe(ctx context.Context, e *env, api *webrtc.API) ([]*viewer
 // play adds one WHEP viewer. An SFU may answer 404 until the camera's
 // tracks are in (MediaMTX waits for them after WHIP answers), so a 404 is
 // tried again for a while.
-func (s *sfu) play(ctx context.Context, e *env, api *webrtc.API) (*viewer, error) {
+func play(ctx context.Context, e *env, api *webrtc.API, ep endpoints) (*viewer, error) {
 	deadline := time.Now().Add(streamReadyTimeout)
 	for {
 		v, err := newViewer(api)
 		if err != nil {
 			return nil, err
 		}
-		resource, err := whipExchange(ctx, e.client, v.pc, s.whep, s.whepToken)
+		resource, err := whipExchange(ctx, e.client, v.pc, ep.whep, ep.whepToken)
 		if err == nil {
 			v.answered.Store(time.Now().UnixNano())
 			v.resource = resource
 			e.onCleanup(func() error { return v.pc.Close() })
-			e.onCleanup(func() error { return deleteResource(e.client, resource, s.whepToken) })
+			e.onCleanup(func() error { return deleteResource(e.client, resource, ep.whepToken) })
 			return v, nil
 		}
 		_ = v.pc.Close()
