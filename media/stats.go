@@ -37,3 +37,10 @@ func (s *SFU) Stats() Stats {
 		BytesForwarded:   s.totals.bytesForwarded.Load(),
 	}
 }
+
+// StartsKeyframe reports whether an RTP payload of the codec begins a
+// keyframe, the first packet a viewer can decode from. Load tools use it
+// to time a viewer's first decodable frame, through any SFU.
+func StartsKeyframe(mimeType string, payload []byte) bool {
+	return startsKeyframe(mimeType, payload)
+}

@@ -62,7 +62,7 @@ func TestBenchScenariosAgainstAServedVigil(t *testing.T) {
 			if got := figure(t, r, "server: forwarded"); got < 100 {
 				t.Fatalf("server forwarded %v packets/s", got)
 			}
-			wantFigure(t, r, "viewers without video", 0)
+			wantFigure(t, r, "viewers without a keyframe", 0)
 		}},
 		{[]string{"auth", "-duration", "1s", "-concurrency", "2"}, func(t *testing.T, r *bench.Result) {
 			if figure(t, r, "sign-ins") < 1 || figure(t, r, "failed otherwise") != 0 {

@@ -229,11 +229,16 @@ func (s *sfu) report(res *Result, viewers []*viewer, w0, w1 window) {
 	if expected > 0 {
 		res.add("loss", 100*float64(max(expected-got, 0))/float64(expected), "%")
 	}
-	if ms := firstVideo(viewers); len(ms) > 0 {
+	if ms := firstTimes(viewers, func(v *viewer) int64 { return v.firstVideo.Load() }); len(ms) > 0 {
 		res.add("first video packet, median", ms[len(ms)/2], "ms")
 		res.add("first video packet, max", ms[len(ms)-1], "ms")
-		res.add("viewers without video", float64(len(viewers)-len(ms)), "")
 	}
+	ms := firstTimes(viewers, func(v *viewer) int64 { return v.firstKey.Load() })
+	if len(ms) > 0 {
+		res.add("first keyframe, median", ms[len(ms)/2], "ms")
+		res.add("first keyframe, max", ms[len(ms)-1], "ms")
+	}
+	res.add("viewers without a keyframe", float64(len(viewers)-len(ms)), "")
 	if w0.server != nil && w1.server != nil {
 		if a, ok := w1.server.value("vigil_sfu_rtp_packets_forwarded_total"); ok {
 			b, _ := w0.server.value("vigil_sfu_rtp_packets_forwarded_total")
@@ -249,14 +254,15 @@ func (s *sfu) report(res *Result, viewers []*viewer, w0, w1 window) {
 		res.add("SFU process CPU", 100*(w1.procCPU-w0.procCPU)/secs, "% of a core")
 		res.add("SFU process RSS", w1.procRSSKB/1024, "MiB")
 	}
-	res.note("loss counts sequence-number gaps at the viewers over the measured window")
+	res.note("loss counts sequence-number gaps at the viewers over the measured window; " +
+		"first video packet and first keyframe are timed from the viewer's WHEP answer")
 }
 
-// firstVideo returns the viewers' first-video times in ms, sorted.
-func firstVideo(viewers []*viewer) []float64 {
+// firstTimes returns one time of each viewer that has it, in ms, sorted.
+func firstTimes(viewers []*viewer, of func(*viewer) int64) []float64 {
 	var ms []float64
 	for _, v := range viewers {
-		if ns := v.firstVideo.Load(); ns > 0 {
+		if ns := of(v); ns > 0 {
 			ms = append(ms, float64(ns)/1e6)
 		}
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	pmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/vigil-oss/vigil/media"
 )
 
 // Synthetic camera: Opus-sized audio every 20 ms beside the video.
@@ -226,6 +228,10 @@ type viewer struct {
 
 	answered   atomic.Int64 // UnixNano when the answer was applied
 	firstVideo atomic.Int64 // ns from answer to the first video packet; 0 until then
+	// firstKey is ns from the answer to the first packet of a keyframe,
+	// where the viewer could start decoding; 0 until then. An SFU that
+	// forwards from any packet has firstVideo well before it.
+	firstKey atomic.Int64
 }
 
 // trackCount is one received track's counters, written by its reader.
@@ -258,6 +264,7 @@ func (v *viewer) read(tr *webrtc.TrackRemote) {
 	v.tracks = append(v.tracks, tc)
 	v.mu.Unlock()
 	video := tr.Kind() == webrtc.RTPCodecTypeVideo
+	mime := tr.Codec().MimeType
 	var cycles int64
 	last := -1
 	for {
@@ -274,9 +281,13 @@ func (v *viewer) read(tr *webrtc.TrackRemote) {
 		}
 		last = seq
 		tc.received.Add(1)
-		if video && v.firstVideo.Load() == 0 {
+		if video && v.firstKey.Load() == 0 {
 			if at := v.answered.Load(); at > 0 {
-				v.firstVideo.CompareAndSwap(0, max(time.Now().UnixNano()-at, 1))
+				since := max(time.Now().UnixNano()-at, 1)
+				v.firstVideo.CompareAndSwap(0, since)
+				if media.StartsKeyframe(mime, p.Payload) {
+					v.firstKey.CompareAndSwap(0, since)
+				}
 			}
 		}
 	}
