@@ -39,6 +39,7 @@ psql "$admin_url" -qc "CREATE DATABASE \"$db\"" >&2
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 metrics_port=$(free_port)
+debug_port=$(free_port)
 base="http://127.0.0.1:$port"
 metrics="http://127.0.0.1:$metrics_port/metrics"
 
@@ -46,6 +47,7 @@ metrics="http://127.0.0.1:$metrics_port/metrics"
 # and rooms hold 20 viewers by default.
 (cd "$work" && exec env -i PATH="$PATH" HOME="$work" VIGIL_ENV=production LOG_LEVEL=warn \
   PORT="$port" VIGIL_LISTEN_HOST=127.0.0.1 VIGIL_METRICS_ADDR="127.0.0.1:$metrics_port" \
+  VIGIL_DEBUG_ADDR="127.0.0.1:$debug_port" \
   DATABASE_URL="$db_url" VIGIL_AUTO_MIGRATE=true RECORDING_ENABLED=false \
   BETTER_AUTH_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   AUTH_RATE_LIMIT_MAX=100000 MEDIA_MAX_SUBSCRIBERS_PER_ROOM=100 MEDIA_ICE_IPS=127.0.0.1 \
@@ -68,11 +70,13 @@ bench() { # SCENARIO FLAGS...
   "$bin" bench "$@" -url "$base" -metrics "$metrics" -json "$file" -progress=false
 }
 
-# Connections first, while the server's heap holds nothing else. The long
-# settle lets Go return to the OS the memory of the run's sign-up (a scrypt
-# hash allocates 32 MiB) and registrations, which would otherwise leave
-# the RSS baseline above what the sockets add.
-bench connections -n "$(d 2000 200)" -hold "$(d 10s 2s)" -settle "$(d 45s 2s)"
+# Connections first, while the server's heap holds nothing else. The
+# server collects garbage before each memory reading (pprof's heap profile
+# with gc=1 on the debug address), so the heap figures are what is live;
+# the settle lets Go return to the OS some of the memory of the run's
+# sign-up (a scrypt hash allocates 32 MiB) before the RSS baseline.
+bench connections -n "$(d 2000 200)" -hold "$(d 10s 2s)" -settle "$(d 30s 2s)" \
+  -gc-url "http://127.0.0.1:$debug_port/debug/pprof/heap?gc=1"
 for rate in 100 200 400 800; do
   bench commands -rate "$rate" -duration "$(d 5s 1s)" -pairs 10
 done

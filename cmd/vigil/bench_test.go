@@ -27,18 +27,25 @@ import (
 // scenario against it, and checks both what the scenarios measured and
 // that the server's /metrics moved with that traffic.
 func TestBenchScenariosAgainstAServedVigil(t *testing.T) {
-	base, metricsURL := serveForBench(t)
+	base, metricsURL, debugURL := serveForBench(t)
 	before := scrapeMetrics(t, metricsURL)
 
 	runs := []struct {
 		args  []string
 		check func(t *testing.T, r *bench.Result)
 	}{
-		{[]string{"connections", "-n", "40", "-hold", "1s", "-settle", "0s"}, func(t *testing.T, r *bench.Result) {
-			wantFigure(t, r, "sockets opened", 40)
-			wantFigure(t, r, "open after hold", 40)
-			wantFigure(t, r, "server: sockets open", 40)
-		}},
+		{[]string{"connections", "-n", "40", "-hold", "1s", "-settle", "0s", "-gc-url", debugURL},
+			func(t *testing.T, r *bench.Result) {
+				wantFigure(t, r, "sockets opened", 40)
+				figure(t, r, "server live heap at last GC per connection")
+				for _, n := range r.Notes {
+					if strings.Contains(n, "garbage collection not asked") {
+						t.Fatalf("the server was not made to collect: %s", n)
+					}
+				}
+				wantFigure(t, r, "open after hold", 40)
+				wantFigure(t, r, "server: sockets open", 40)
+			}},
 		{[]string{"commands", "-rate", "50", "-duration", "1s", "-pairs", "2"}, func(t *testing.T, r *bench.Result) {
 			sent := figure(t, r, "commands sent")
 			wantFigure(t, r, "acknowledged at the client", sent)
@@ -137,16 +144,18 @@ func TestBenchScenariosAgainstAServedVigil(t *testing.T) {
 }
 
 // serveForBench runs `vigil serve` in this process on loopback ports with
-// its own database and bucket, and returns the API's and the metrics' URLs.
-func serveForBench(t *testing.T) (string, string) {
+// its own database and bucket, and returns the API's and the metrics'
+// URLs and one that makes the server collect garbage.
+func serveForBench(t *testing.T) (string, string, string) {
 	_, dbURL := pgtest.New(t)
 	store := s3test.Config(t)
 	s3test.New(t, func(c *objectstore.Config) { *c = store })
-	port, metricsPort := freePort(t), freePort(t)
+	port, metricsPort, debugPort := freePort(t), freePort(t), freePort(t)
 	for k, v := range map[string]string{
 		"DATABASE_URL": dbURL, "BETTER_AUTH_SECRET": "bench-test-secret-0123456789abcdef0123",
 		"PORT": strconv.Itoa(port), "VIGIL_LISTEN_HOST": "127.0.0.1",
 		"VIGIL_METRICS_ADDR": fmt.Sprintf("127.0.0.1:%d", metricsPort), "LOG_LEVEL": "error",
+		"VIGIL_DEBUG_ADDR":    fmt.Sprintf("127.0.0.1:%d", debugPort),
 		"AUTH_RATE_LIMIT_MAX": "1000", "MEDIA_ICE_IPS": "127.0.0.1",
 		"MINIO_ENDPOINT": store.Endpoint, "MINIO_PORT": strconv.Itoa(store.Port),
 		"MINIO_ACCESS_KEY": store.AccessKey, "MINIO_SECRET_KEY": store.SecretKey,
@@ -179,7 +188,8 @@ func serveForBench(t *testing.T) (string, string) {
 			t.Fatal("vigil did not answer /healthz")
 		}
 	}
-	return base, fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	return base, fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort),
+		fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap?gc=1", debugPort)
 }
 
 func freePort(t *testing.T) int {

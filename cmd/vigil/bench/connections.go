@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
@@ -20,6 +22,7 @@ type connections struct {
 	settle  time.Duration
 	sources int
 	workers int
+	gcURL   string
 }
 
 func (c *connections) summary() string {
@@ -35,11 +38,20 @@ func (c *connections) flags(fs *flag.FlagSet) {
 		"source addresses 127.0.0.2.. to spread sockets over when the server is on 127.0.0.1 "+
 			"(one address has about 28,000 ephemeral ports)")
 	fs.IntVar(&c.workers, "workers", 32, "registrations and dials in flight at once")
+	fs.StringVar(&c.gcURL, "gc-url", "",
+		"a URL that makes the server collect garbage before each memory reading, e.g. "+
+			"http://127.0.0.1:6060/debug/pprof/heap?gc=1 with VIGIL_DEBUG_ADDR=127.0.0.1:6060; "+
+			"without it the heap figures are as of the server's last collection")
 }
 
 func (c *connections) run(ctx context.Context, e *env) (*Result, error) {
 	if c.n < 1 || c.workers < 1 || c.sources < 1 || c.sources > 250 {
 		return nil, fmt.Errorf("-n and -workers must be positive, -sources 1..250")
+	}
+	if c.gcURL != "" {
+		if err := checkURL("-gc-url", c.gcURL, e.opts.allowRemote); err != nil {
+			return nil, err
+		}
 	}
 	u, err := e.signUp(ctx)
 	if err != nil {
@@ -55,6 +67,7 @@ func (c *connections) run(ctx context.Context, e *env) (*Result, error) {
 	if err := e.wait(ctx, c.settle, "settling"); err != nil {
 		return res, err
 	}
+	c.collect(ctx, e, res)
 	before := e.scrapeOrNil(ctx, res)
 
 	start = time.Now()
@@ -78,14 +91,41 @@ func (c *connections) run(ctx context.Context, e *env) (*Result, error) {
 		}
 	}
 	res.add("open after hold", float64(open), "")
+	c.collect(ctx, e, res)
 	after := e.scrapeOrNil(ctx, res)
 	if before != nil && after != nil && open > 0 {
 		perConn(res, before, after, open)
 	}
 	res.note("per connection is (after − before) / open sockets: the socket, its connection " +
-		"actor, the device actor it activates, buffers and (in RSS) Go's GC headroom; the live " +
-		"heap is as of the server's last GC, so it moves only when one ran during the hold")
+		"actor, the device actor it activates, buffers and (in RSS) Go's GC headroom")
+	if c.gcURL == "" {
+		res.note("without -gc-url the heap figures are as of the server's last garbage " +
+			"collection, which may predate the sockets or hold earlier garbage")
+	}
 	return res, nil
+}
+
+// collect asks the server to collect garbage through -gc-url, so the
+// heap figures read next are what is live; a failure becomes a note.
+func (c *connections) collect(ctx context.Context, e *env, res *Result) {
+	if c.gcURL == "" {
+		return
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", c.gcURL, nil)
+	if err != nil {
+		res.note("garbage collection not asked: %v", err)
+		return
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		res.note("garbage collection not asked: %v", err)
+		return
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		res.note("garbage collection not asked: %s answered %d", c.gcURL, resp.StatusCode)
+	}
 }
 
 // perConn adds the server's memory before and after, and per socket.
