@@ -148,8 +148,9 @@ func perConn(res *Result, before, after samples, open int) {
 		res.add("server: sockets open", n, "")
 	}
 	if v, ok := res.Figure("server RSS per connection"); ok && v <= 0 {
-		res.note("the server's memory did not grow: its baseline held garbage of earlier work; " +
-			"measure against a freshly started server, or with a longer -settle")
+		res.note("the server's RSS did not grow: memory it had freed before the baseline " +
+			"(the sign-up's 32 MiB scrypt buffer, the registrations) was returned to the OS " +
+			"during the run; read the heap figures, or settle longer")
 	}
 }
 
