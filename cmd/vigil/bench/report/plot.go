@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"sort"
 
 	"gonum.org/v1/plot"
@@ -61,6 +62,12 @@ func plotCommands(results []*bench.Result, path string) error {
 		p.Add(line, dots)
 		p.Legend.Add(s.name, line, dots)
 	}
+	// Whole decades on the latency axis, so that it has labelled ticks.
+	lo, hi := math.Inf(1), 0.0
+	for _, r := range runs {
+		lo, hi = min(lo, max(r.Latency.P50, 0.01)), max(hi, r.Latency.P99)
+	}
+	p.Y.Min, p.Y.Max = math.Pow(10, math.Floor(math.Log10(lo))), math.Pow(10, math.Ceil(math.Log10(hi)))
 	p.Legend.Top, p.Legend.Left = true, true
 	return p.Save(16*vg.Centimeter, 10*vg.Centimeter, path)
 }
