@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 30s
 
-.PHONY: run test build fuzz stop fmt swagger
+.PHONY: run test build fuzz stop fmt swagger bench
 
 run: ## start local services, migrate, serve on :3000
 	scripts/run.sh
@@ -15,6 +15,9 @@ test: ## the whole suite, with -race, against real services
 
 build: ## bin/vigil
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/vigil ./cmd/vigil
+
+bench: ## short `vigil bench` runs of every scenario; rewrites docs/benchmarks.md's generated section
+	scripts/bench.sh
 
 fuzz: ## run each fuzz target for FUZZTIME
 	scripts/fuzz.sh $(FUZZTIME)

@@ -173,6 +173,7 @@ func (a *deviceActor) notifySource(ctx actor.Context, cmd persistence.Command) {
 
 // commandStatusChanged tells this device's socket about a command it sent.
 func (a *deviceActor) commandStatusChanged(ctx actor.Context, msg *CommandStatusChanged) {
+	a.sys.stats.commands.add(string(msg.Command.Status))
 	if msg.Command.SourceDeviceID == a.id {
 		a.send(ctx, "command:status", wire.CommandData(msg.Command))
 	}

@@ -91,6 +91,7 @@ func (a *deviceActor) endMotion(ctx actor.Context, msg *EndMotion) any {
 // passes it to its client. One camera actor sends them all, in the order
 // it recorded them, so every client sees the camera's events in order.
 func (a *deviceActor) fanOut(ctx actor.Context, event string, ev persistence.Event) {
+	a.sys.stats.motion.add(event)
 	msg := &MotionReported{CameraDeviceID: a.id, Event: event, Data: wire.EventData(ev)}
 	for link := range a.links {
 		ctx.Send(a.sys.dir.Get(KindLink, string(link)), msg)

@@ -322,6 +322,7 @@ func (a *streamActor) end(ctx actor.Context, reason string, by persistence.Devic
 		return true
 	}
 	a.log.Info("stream ended", "reason", reason)
+	a.sys.stats.streamsEnded.add(reason)
 	a.tell(ctx, "stream:ended")
 	a.tellParticipants(ctx, &StreamClosed{StreamID: a.id})
 	return true

@@ -115,6 +115,7 @@ type System struct {
 	actors *actor.ActorSystem
 	dir    *Directory
 	cfg    *Config // read-only after New
+	stats  *stats
 	stop   sync.Once
 }
 
@@ -139,11 +140,11 @@ func New(cfg Config) *System {
 	as := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return protoLog
 	}))
-	s := &System{actors: as, cfg: &cfg}
+	s := &System{actors: as, cfg: &cfg, stats: newStats()}
 	s.dir = newDirectory(as.Root, map[Kind]*actor.Props{
-		KindDevice: deviceProps(&cfg, s),
-		KindLink:   linkProps(&cfg, s),
-		KindStream: streamProps(&cfg, s),
+		KindDevice: s.Counted(KindDevice, deviceProps(&cfg, s)),
+		KindLink:   s.Counted(KindLink, linkProps(&cfg, s)),
+		KindStream: s.Counted(KindStream, streamProps(&cfg, s)),
 	})
 	return s
 }

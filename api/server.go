@@ -234,6 +234,8 @@ func (s *Server) mountAccounts(opts Options, acc *accounts) {
 	auth.Post("/sign-in/email", s.rateLimit(opts, "sign-in"), acc.signIn)
 	auth.Post("/sign-out", acc.signOut)
 	auth.Get("/get-session", acc.getSession)
+	auth.Post("/delete-user", s.sessions.requireUser,
+		func(c *fiber.Ctx) error { return s.deleteUser(acc, c) })
 }
 
 // rateLimit allows opts.AuthRateLimit requests per client address per

@@ -32,6 +32,7 @@ type AccountStore interface {
 	SessionByToken(ctx context.Context, token string) (persistence.Session, persistence.User, error)
 	ExtendSession(ctx context.Context, id string, expiresAt time.Time) (persistence.Session, error)
 	DeleteSession(ctx context.Context, token string) error
+	DeleteUser(ctx context.Context, id persistence.UserID) error
 }
 
 // sessions finds, extends and issues Better Auth sessions.

@@ -83,7 +83,7 @@ type sioPeer struct {
 }
 
 func (p *sioPeer) Open(sock *socketio.Socket) {
-	if !p.s.sockets.add() {
+	if !p.s.sockets.add(transportSocketIO) {
 		sock.Close()
 		return
 	}
@@ -110,7 +110,7 @@ func (p *sioPeer) Closed() {
 	if p.conn == nil {
 		return
 	}
-	defer p.s.sockets.done()
+	defer p.s.sockets.done(transportSocketIO)
 	p.stopOnShutdown()
 	if err := p.s.actors.Root().StopFuture(p.conn).Wait(); err != nil {
 		p.log.Warn("connection actor did not stop in time", "err", err)

@@ -131,12 +131,12 @@ func (s *Server) socketHandler() fiber.Handler {
 func (s *Server) serveSocket(ws *websocket.Conn) {
 	d := ws.Locals(deviceLocal).(persistence.Device)
 	log := s.log.With("deviceID", d.ID, "userID", d.UserID)
-	if !s.sockets.add() {
+	if !s.sockets.add(transportWebsocket) {
 		ws.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(actors.CloseGoingAway,
 			"server shutting down"), time.Now().Add(time.Second))
 		return
 	}
-	defer s.sockets.done()
+	defer s.sockets.done(transportWebsocket)
 
 	t := wsTransport{ws: ws, writeTimeout: s.realtime.WriteTimeout}
 	conn := s.actors.Root().SpawnPrefix(s.connProps(t, d, log), "conn/"+string(d.ID)+"/")

@@ -17,6 +17,42 @@ type socketSet struct {
 	// open counts the handlers running: fasthttp closes a socket's
 	// connection when its handler returns.
 	open atomic.Int64
+	// byTransport counts open sockets and sockets ever accepted, for
+	// /metrics.
+	byTransport [transportCount]struct {
+		open     atomic.Int64
+		accepted atomic.Uint64
+	}
+}
+
+// socketTransport is the protocol a socket speaks.
+type socketTransport int
+
+const (
+	transportWebsocket socketTransport = iota
+	transportSocketIO
+	transportCount
+)
+
+// SocketStats counts the realtime sockets.
+type SocketStats struct {
+	// Open and Accepted are sockets open now and accepted since start, by
+	// transport: "websocket" (/ws) and "socketio" (/socket.io/, whether
+	// polling or upgraded).
+	Open     map[string]int64
+	Accepted map[string]uint64
+}
+
+var transportNames = [transportCount]string{"websocket", "socketio"}
+
+// SocketStats returns the realtime socket counts.
+func (s *Server) SocketStats() SocketStats {
+	st := SocketStats{Open: map[string]int64{}, Accepted: map[string]uint64{}}
+	for i, name := range transportNames {
+		st.Open[name] = s.sockets.byTransport[i].open.Load()
+		st.Accepted[name] = s.sockets.byTransport[i].accepted.Load()
+	}
+	return st
 }
 
 func newSocketSet() *socketSet {
@@ -25,7 +61,7 @@ func newSocketSet() *socketSet {
 }
 
 // add counts a new socket; it reports false once shutdown has begun.
-func (s *socketSet) add() bool {
+func (s *socketSet) add(t socketTransport) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing.Err() != nil {
@@ -33,11 +69,14 @@ func (s *socketSet) add() bool {
 	}
 	s.wg.Add(1)
 	s.open.Add(1)
+	s.byTransport[t].open.Add(1)
+	s.byTransport[t].accepted.Add(1)
 	return true
 }
 
-func (s *socketSet) done() {
+func (s *socketSet) done(t socketTransport) {
 	s.open.Add(-1)
+	s.byTransport[t].open.Add(-1)
 	s.wg.Done()
 }
 

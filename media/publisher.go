@@ -120,7 +120,7 @@ func (r *Room) onPublisherState(p *peer, s webrtc.PeerConnectionState) {
 // ready for viewers when every announced track is in, or TrackSettle after
 // the first: a track later than that reaches only later viewers.
 func (r *Room) onCameraTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-	u := newUpTrack(remote, r.log)
+	u := newUpTrack(remote, r.log, &r.sfu.totals)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {

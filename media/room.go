@@ -78,6 +78,7 @@ func (s *SFU) NewRoom(cfg RoomConfig) *Room {
 		early:   map[peerKey][]webrtc.ICECandidateInit{},
 	}
 	r.keyframes = newKeyframeRequester(s.cfg.KeyframeInterval, r.sendKeyframeRequest)
+	s.totals.rooms.Add(1)
 	return r
 }
 
@@ -94,6 +95,7 @@ func (r *Room) Close() {
 		return
 	}
 	r.closed = true
+	r.sfu.totals.rooms.Add(-1)
 	close(r.done)
 	pub, subs, sinks := r.pub, r.subs, r.sinks
 	r.subs, r.sinks = map[string]*subscriber{}, nil

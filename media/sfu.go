@@ -19,6 +19,8 @@ type SFU struct {
 
 	mu         sync.Mutex // guards publishers
 	publishers int
+
+	totals totals
 }
 
 // New builds an SFU. With cfg.UDPPort set it listens on that port at once,

@@ -33,6 +33,7 @@ type upTrack struct {
 	info   TrackInfo
 	remote *webrtc.TrackRemote
 	log    *slog.Logger
+	totals *totals // the SFU's
 
 	mu    sync.Mutex // serialises changes to downs and sinks
 	downs atomic.Pointer[[]*downTrack]
@@ -42,7 +43,7 @@ type upTrack struct {
 	packetsOut atomic.Uint64
 }
 
-func newUpTrack(remote *webrtc.TrackRemote, log *slog.Logger) *upTrack {
+func newUpTrack(remote *webrtc.TrackRemote, log *slog.Logger, t *totals) *upTrack {
 	codec := remote.Codec()
 	u := &upTrack{
 		info: TrackInfo{
@@ -51,6 +52,7 @@ func newUpTrack(remote *webrtc.TrackRemote, log *slog.Logger) *upTrack {
 			SSRC: uint32(remote.SSRC()),
 		},
 		remote: remote,
+		totals: t,
 	}
 	u.log = log.With("trackKind", u.info.Kind.String(), "codec", codec.MimeType)
 	u.downs.Store(&[]*downTrack{})
@@ -74,6 +76,7 @@ func (u *upTrack) run() {
 			continue
 		}
 		u.packetsIn.Add(1)
+		u.totals.packetsIn.Add(1)
 		out := in
 		out.Header.Extension = false
 		out.Header.Extensions = nil
@@ -91,6 +94,10 @@ func (u *upTrack) forward(p *rtp.Packet) {
 		}
 	}
 	u.packetsOut.Add(sent)
+	if sent > 0 {
+		u.totals.packetsForwarded.Add(sent)
+		u.totals.bytesForwarded.Add(sent * uint64(p.MarshalSize()))
+	}
 	for _, s := range *u.sinks.Load() {
 		s.offer(&u.info, p)
 	}

@@ -264,6 +264,71 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/auth/delete-user": {
+            "post": {
+                "security": [
+                    {
+                        "sessionCookie": []
+                    },
+                    {
+                        "sessionBearer": []
+                    }
+                ],
+                "description": "Better Auth's delete-user. With password, it must be the user's; without,\nthe session must be under a day old (400 SESSION_EXPIRED). The user's\nsessions, devices (their sockets close with 4003), links, commands, events,\nstreams and video rows are deleted; objects in storage are not.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "accounts"
+                ],
+                "summary": "Delete the signed-in user",
+                "parameters": [
+                    {
+                        "description": "password is optional; token is not issued by Vigil",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/api.deleteUserRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/api.deleteUserResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "the contract's error body",
+                        "schema": {
+                            "$ref": "#/definitions/api.errorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "the contract's error body",
+                        "schema": {
+                            "$ref": "#/definitions/api.errorBody"
+                        }
+                    },
+                    "403": {
+                        "description": "the contract's error body",
+                        "schema": {
+                            "$ref": "#/definitions/api.errorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "the contract's error body",
+                        "schema": {
+                            "$ref": "#/definitions/api.errorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/api/auth/get-session": {
             "get": {
                 "security": [
@@ -3787,6 +3852,32 @@ const docTemplate = `{
                 },
                 "whipUrl": {
                     "type": "string"
+                }
+            }
+        },
+        "api.deleteUserRequest": {
+            "type": "object",
+            "properties": {
+                "callbackURL": {
+                    "type": "string"
+                },
+                "password": {
+                    "type": "string"
+                },
+                "token": {
+                    "type": "string"
+                }
+            }
+        },
+        "api.deleteUserResponse": {
+            "type": "object",
+            "properties": {
+                "message": {
+                    "type": "string",
+                    "example": "User deleted"
+                },
+                "success": {
+                    "type": "boolean"
                 }
             }
         },

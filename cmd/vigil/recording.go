@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/cmd/vigil/config"
 	"github.com/vigil-oss/vigil/media/record/upload"
+	"github.com/vigil-oss/vigil/cmd/vigil/metrics"
 	"github.com/vigil-oss/vigil/persistence"
 	"github.com/vigil-oss/vigil/persistence/objectstore"
 )
@@ -16,8 +17,9 @@ import (
 // settings, or nils when streams are not recorded: RECORDING_ENABLED is
 // off, there is no SFU to record from, or no object storage to keep the
 // recordings in (they would only fill the disk).
-func startRecording(log *slog.Logger, m config.Media, plane *mediaPlane,
-	store *objectstore.Store, pool *pgxpool.Pool) (*actors.RecordingConfig, *upload.Uploader) {
+// Each finished segment is counted in segments.
+func startRecording(log *slog.Logger, m config.Media, plane *mediaPlane, store *objectstore.Store,
+	pool *pgxpool.Pool, segments *metrics.Segments) (*actors.RecordingConfig, *upload.Uploader) {
 	switch {
 	case !m.RecordingEnabled:
 		log.Info("recording off", "setting", "RECORDING_ENABLED")
@@ -37,6 +39,9 @@ func startRecording(log *slog.Logger, m config.Media, plane *mediaPlane,
 		"maxDiskBytes", m.RecordingMaxDisk)
 	return &actors.RecordingConfig{Dir: m.RecordingsDir, SegmentLength: m.RecordingSegment,
 		MaxDiskBytes: m.RecordingMaxDisk,
-		OnSegment:    func(s actors.RecordedSegment) { up.Enqueue(s.Segment.Path, s.Stream) },
+		OnSegment: func(s actors.RecordedSegment) {
+			segments.Add(s.Segment.Bytes)
+			up.Enqueue(s.Segment.Path, s.Stream)
+		},
 	}, up
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-oss/vigil/api"
 	"github.com/vigil-oss/vigil/api/betterauth"
 	"github.com/vigil-oss/vigil/cmd/vigil/config"
+	"github.com/vigil-oss/vigil/cmd/vigil/metrics"
 	"github.com/vigil-oss/vigil/persistence"
 	"github.com/vigil-oss/vigil/persistence/objectstore"
 )
@@ -83,7 +84,8 @@ func serve(ctx context.Context) error {
 	devices := persistence.NewDevices(pool)
 	commands, events := persistence.NewCommands(pool), persistence.NewEvents(pool)
 	streams := persistence.NewStreams(pool)
-	recording, uploader := startRecording(log, cfg.Media, plane, store, pool)
+	segments := &metrics.Segments{}
+	recording, uploader := startRecording(log, cfg.Media, plane, store, pool, segments)
 	if uploader != nil {
 		// Stopped after the actors (deferred calls run last first), so the
 		// segments that stopping streams finish are queued; what is not
@@ -105,6 +107,14 @@ func serve(ctx context.Context) error {
 	go sweepSessions(ctx, log, persistence.NewAccounts(pool))
 	if cfg.DebugAddr != "" {
 		go serveDebug(log, cfg.DebugAddr)
+	}
+	if cfg.MetricsAddr != "" {
+		reg := newMetrics(log, pool, plane, uploader, segments, system, srv)
+		stop, err := serveMetrics(log, cfg.MetricsAddr, reg)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	return serveUntilDone(ctx, log, cfg, srv, system)
 }

@@ -47,7 +47,12 @@ type Config struct {
 	// DebugAddr, when set, serves Go's pprof profiles on that address; keep
 	// it on loopback.
 	DebugAddr string
-	Port      int
+	// MetricsAddr, when set, serves Prometheus metrics at /metrics on
+	// that address, apart from the API (as MediaMTX's metricsAddress and
+	// LiveKit's prometheus_port do), so that it can stay off the public
+	// network without a proxy rule.
+	MetricsAddr string
+	Port        int
 	// ListenHost is the address to listen on; empty means every interface.
 	ListenHost string
 
@@ -159,11 +164,12 @@ func Load(envFile string) (*Config, error) {
 func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r := reader{lookup: lookup}
 	c := &Config{
-		Env:        Env(r.str("VIGIL_ENV", string(EnvProduction))),
-		LogLevel:   r.str("LOG_LEVEL", "info"),
-		DebugAddr:  r.str("VIGIL_DEBUG_ADDR", ""),
-		Port:       r.int("PORT", 3000),
-		ListenHost: r.str("VIGIL_LISTEN_HOST", ""),
+		Env:         Env(r.str("VIGIL_ENV", string(EnvProduction))),
+		LogLevel:    r.str("LOG_LEVEL", "info"),
+		DebugAddr:   r.str("VIGIL_DEBUG_ADDR", ""),
+		MetricsAddr: r.str("VIGIL_METRICS_ADDR", ""),
+		Port:        r.int("PORT", 3000),
+		ListenHost:  r.str("VIGIL_LISTEN_HOST", ""),
 
 		DatabaseURL: r.str("DATABASE_URL", ""),
 		AutoMigrate: r.bool("VIGIL_AUTO_MIGRATE", false),
@@ -257,6 +263,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateWork(); err != nil {
 		return err
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+		return settingError("VIGIL_METRICS_ADDR", "must be host:port, e.g. 127.0.0.1:9464")
 	}
 	if _, err := betterauth.ParseOrigins(c.TrustedOrigins); err != nil {
 		return settingError("BETTER_AUTH_TRUSTED_ORIGINS", err.Error())

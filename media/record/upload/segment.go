@@ -119,6 +119,8 @@ func (u *Uploader) upload(ctx context.Context, j *job) error {
 	u.log.Info("recording uploaded", "streamID", stream.ID, "deviceID", stream.CameraDeviceID,
 		"userID", stream.UserID, "key", key, "bytes", obj.Size, "videoID", stored.VideoID,
 		"linkedEvents", stored.LinkedEvents)
+	u.stats.uploaded.Add(1)
+	u.stats.uploadedBytes.Add(uint64(max(obj.Size, 0)))
 	return removeFiles(j.path)
 }
 

@@ -76,6 +76,8 @@ type Uploader struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	stats counters
 }
 
 // job is one segment waiting for upload.
@@ -201,6 +203,7 @@ const idleWait = time.Hour
 // runDue attempts every segment whose time has come and returns how long
 // until the next one is due.
 func (u *Uploader) runDue(ctx context.Context) time.Duration {
+	defer func() { u.stats.pending.Store(int64(len(u.pending))) }()
 	wait := idleWait
 	for path, j := range u.pending {
 		if ctx.Err() != nil {
@@ -211,6 +214,9 @@ func (u *Uploader) runDue(ctx context.Context) time.Duration {
 			continue
 		}
 		err := u.upload(ctx, j)
+		if err != nil && ctx.Err() == nil {
+			u.stats.failed.Add(1)
+		}
 		switch {
 		case err == nil:
 			delete(u.pending, path)

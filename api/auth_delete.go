@@ -1,0 +1,113 @@
+package api
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vigil-oss/vigil/actors"
+	"github.com/vigil-oss/vigil/api/betterauth"
+	"github.com/vigil-oss/vigil/persistence"
+)
+
+// sessionFreshAge is Better Auth's default session.freshAge (one day): a
+// session older than this must give the password to delete its user.
+const sessionFreshAge = 24 * time.Hour
+
+type deleteUserRequest struct {
+	Password    string `json:"password"`
+	Token       string `json:"token"`
+	CallbackURL string `json:"callbackURL"`
+}
+
+type deleteUserResponse struct {
+	Success bool   `json:"success"`
+	Message string `json:"message" example:"User deleted"`
+}
+
+// deleteUser deletes the signed-in user and everything they own, as Better
+// Auth's delete-user route does with user.deleteUser enabled and no
+// verification email.
+//
+//	@Summary	Delete the signed-in user
+//	@Description	Better Auth's delete-user. With password, it must be the user's; without,
+//	@Description	the session must be under a day old (400 SESSION_EXPIRED). The user's
+//	@Description	sessions, devices (their sockets close with 4003), links, commands, events,
+//	@Description	streams and video rows are deleted; objects in storage are not.
+//	@Tags	accounts
+//	@Accept	json
+//	@Produce	json
+//	@Security	sessionCookie
+//	@Security	sessionBearer
+//	@Param	body body deleteUserRequest false "password is optional; token is not issued by Vigil"
+//	@Success	200 {object} deleteUserResponse
+//	@Failure	400,401,403,404 {object} errorBody "the contract's error body"
+//	@Router	/api/auth/delete-user [post]
+func (s *Server) deleteUser(acc *accounts, c *fiber.Ctx) error {
+	var req deleteUserRequest
+	if len(c.Body()) > 0 {
+		if err := parseAuthBody(c, &req); err != nil {
+			return err
+		}
+	}
+	if req.Token != "" {
+		return newError(fiber.StatusNotFound, "INVALID_TOKEN",
+			"Vigil sends no deletion emails, so no deletion token is valid")
+	}
+
+	auth := c.Locals(authedKey{}).(*authed)
+	if err := confirmDeletion(c, acc, auth, req.Password); err != nil {
+		return err
+	}
+
+	ctx := c.UserContext()
+	var devices []persistence.Device
+	if s.devices != nil && s.actors != nil {
+		var err error
+		if devices, err = s.devices.ListDevices(ctx, auth.user.ID); err != nil {
+			return err
+		}
+	}
+	if err := acc.store.DeleteUser(ctx, auth.user.ID); err != nil &&
+		!errors.Is(err, persistence.ErrNotFound) {
+		return err
+	}
+	// Only live actors need telling: one activated now would find its
+	// device gone and stop.
+	for _, d := range devices {
+		if pid, ok := s.actors.Directory().Running(actors.KindDevice, string(d.ID)); ok {
+			s.actors.Root().Send(pid, &actors.TokenChanged{Status: persistence.StatusDisabled})
+		}
+	}
+	s.log.Info("user deleted", "userID", auth.user.ID, "devices", len(devices))
+	s.sessions.clearCookies(c)
+	return c.JSON(deleteUserResponse{Success: true, Message: "User deleted"})
+}
+
+// confirmDeletion checks the password when one is given, or else that the
+// session is fresh.
+func confirmDeletion(c *fiber.Ctx, acc *accounts, auth *authed, password string) error {
+	if password == "" {
+		if acc.sessions.now().Sub(auth.session.CreatedAt) > sessionFreshAge {
+			return badRequest("SESSION_EXPIRED",
+				"the session is over a day old: sign in again or give the password")
+		}
+		return nil
+	}
+	ctx := c.UserContext()
+	_, hash, err := acc.store.CredentialByEmail(ctx, auth.user.Email)
+	if errors.Is(err, persistence.ErrNotFound) || (err == nil && hash == "") {
+		return badRequest("CREDENTIAL_ACCOUNT_NOT_FOUND", "the user has no password to check")
+	}
+	if err != nil {
+		return err
+	}
+	switch err := acc.hasher.Verify(ctx, hash, password); {
+	case errors.Is(err, betterauth.ErrMismatch), errors.Is(err, betterauth.ErrMalformedHash):
+		return badRequest("INVALID_PASSWORD", "Invalid password")
+	case err != nil:
+		return err
+	}
+	return nil
+}
