@@ -13,8 +13,8 @@ import (
 
 	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/api"
-	"github.com/vigil-oss/vigil/media/record/upload"
 	"github.com/vigil-oss/vigil/cmd/vigil/metrics"
+	"github.com/vigil-oss/vigil/media/record/upload"
 	"github.com/vigil-oss/vigil/persistence"
 )
 

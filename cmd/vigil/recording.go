@@ -7,8 +7,8 @@ import (
 
 	"github.com/vigil-oss/vigil/actors"
 	"github.com/vigil-oss/vigil/cmd/vigil/config"
-	"github.com/vigil-oss/vigil/media/record/upload"
 	"github.com/vigil-oss/vigil/cmd/vigil/metrics"
+	"github.com/vigil-oss/vigil/media/record/upload"
 	"github.com/vigil-oss/vigil/persistence"
 	"github.com/vigil-oss/vigil/persistence/objectstore"
 )
