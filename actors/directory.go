@@ -67,17 +67,6 @@ func (d *Directory) Get(kind Kind, id string) *actor.PID {
 	return pid
 }
 
-// Running returns the PID of the actor kind/id only when it runs now,
-// without activating it: for telling live actors about a change that an
-// activation would read from Postgres anyway.
-func (d *Directory) Running(kind Kind, id string) (*actor.PID, bool) {
-	name := string(kind) + "/" + id
-	if _, ok := d.root.ActorSystem().ProcessRegistry.GetLocal(name); !ok {
-		return nil, false
-	}
-	return d.root.ActorSystem().NewLocalPID(name), true
-}
-
 // fnv32 is FNV-1a, enough to spread names over the stripes.
 func fnv32(s string) uint32 {
 	h := uint32(2166136261)

@@ -73,12 +73,11 @@ func (s *Server) deleteUser(acc *accounts, c *fiber.Ctx) error {
 		!errors.Is(err, persistence.ErrNotFound) {
 		return err
 	}
-	// Only live actors need telling: one activated now would find its
-	// device gone and stop.
+	// A live actor closes its socket; one this activates finds its device
+	// gone and stops, so telling every device is safe.
 	for _, d := range devices {
-		if pid, ok := s.actors.Directory().Running(actors.KindDevice, string(d.ID)); ok {
-			s.actors.Root().Send(pid, &actors.TokenChanged{Status: persistence.StatusDisabled})
-		}
+		s.actors.Root().Send(s.actors.Directory().Get(actors.KindDevice, string(d.ID)),
+			&actors.TokenChanged{Status: persistence.StatusDisabled})
 	}
 	s.log.Info("user deleted", "userID", auth.user.ID, "devices", len(devices))
 	s.sessions.clearCookies(c)
