@@ -163,7 +163,7 @@ func (a *deviceActor) deliveredWritten(ctx actor.Context, id persistence.Command
 	}
 	h.cmd = out.Command
 	a.notifySource(ctx, out.Command)
-	a.send(ctx, "command:received", wire.CommandData(h.cmd))
+	a.sendNow(ctx, "command:received", wire.CommandData(h.cmd))
 }
 
 // notifySource tells the command's source device that its status changed.

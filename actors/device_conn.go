@@ -125,8 +125,20 @@ func (a *deviceActor) answerFrame(ctx actor.Context, msg *FrameReceived, p *fram
 	ctx.Send(msg.Conn, res)
 }
 
-// send writes an event to the socket, if there is one.
+// send writes an event to the socket, if there is one. While command
+// status changes wait for Postgres, the event waits behind them, so the
+// socket sees frames in the order this actor handled their causes (a
+// start_stream command before its stream:requested, say).
 func (a *deviceActor) send(ctx actor.Context, event string, data []byte) {
+	if a.writing != nil || len(a.writes) > 0 {
+		a.writes = append(a.writes, pendingWrite{event: event, data: data})
+		return
+	}
+	a.sendNow(ctx, event, data)
+}
+
+// sendNow writes an event to the socket at once.
+func (a *deviceActor) sendNow(ctx actor.Context, event string, data []byte) {
 	if a.conn != nil {
 		ctx.Send(a.conn, &SendEvent{Event: event, Data: data})
 	}

@@ -29,11 +29,20 @@ var writeSeq atomic.Uint64
 
 // pendingWrite is a status change waiting for its batch, with whoever waits
 // for its outcome: the sender of an AckCommand, or the socket whose
-// command:ack frame asked for it.
+// command:ack frame asked for it. One with an event is no change but a
+// frame for the socket that waits for the changes before it (see send).
 type pendingWrite struct {
 	write   persistence.CommandWrite
 	replyTo *actor.PID
 	frame   *FrameReceived
+
+	event string
+	data  []byte
+}
+
+// needsStore reports whether w waits for Postgres.
+func (w pendingWrite) needsStore() bool {
+	return w.event == "" && w.write.Kind != persistence.WriteNone
 }
 
 // writeBatch is the batch being committed.
@@ -59,8 +68,14 @@ func (a *deviceActor) queueWrite(ctx actor.Context, w pendingWrite) {
 }
 
 // flushWrites commits the waiting changes, unless a batch is in flight;
-// its outcome calls flushWrites again.
+// its outcome calls flushWrites again. What waits at the front without
+// needing Postgres is acted on at once.
 func (a *deviceActor) flushWrites(ctx actor.Context) {
+	for a.writing == nil && len(a.writes) > 0 && !a.writes[0].needsStore() {
+		w := a.writes[0]
+		a.writes = a.writes[1:]
+		a.written(ctx, w, persistence.CommandWritten{}, false)
+	}
 	if a.writing != nil || len(a.writes) == 0 {
 		return
 	}
@@ -111,10 +126,14 @@ func (a *deviceActor) writesDone(ctx actor.Context, msg *commandWritesDone) {
 // written acts on one change once Postgres has it, or has failed to take it.
 func (a *deviceActor) written(ctx actor.Context, w pendingWrite, out persistence.CommandWritten, failed bool) {
 	id := w.write.ID
+	if w.event != "" {
+		a.sendNow(ctx, w.event, w.data)
+		return
+	}
 	switch w.write.Kind {
 	case persistence.WriteNone:
 		if h, held := a.commands[id]; held {
-			a.send(ctx, "command:received", wire.CommandData(h.cmd))
+			a.sendNow(ctx, "command:received", wire.CommandData(h.cmd))
 		}
 	case persistence.WriteDelivered:
 		a.deliveredWritten(ctx, id, out, failed)

@@ -258,7 +258,7 @@ func TestCameraLeavingIsReportedAndReleasesItsSlot(t *testing.T) {
 
 func waitForEvent(t *testing.T, events <-chan Event, role Role, state PeerState) {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(40 * time.Second)
 	for {
 		select {
 		case e := <-events:
