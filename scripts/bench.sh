@@ -77,7 +77,7 @@ bench() { # SCENARIO FLAGS...
 # sign-up (a scrypt hash allocates 32 MiB) before the RSS baseline.
 bench connections -n "$(d 2000 200)" -hold "$(d 10s 2s)" -settle "$(d 30s 2s)" \
   -gc-url "http://127.0.0.1:$debug_port/debug/pprof/heap?gc=1"
-for rate in 100 200 400 800; do
+for rate in 100 200 400 800 1000; do
   bench commands -rate "$rate" -duration "$(d 5s 1s)" -pairs 10
 done
 bench motion -rate 20 -duration "$(d 5s 1s)" -clients "$(d 100 10)"
