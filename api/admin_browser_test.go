@@ -37,9 +37,12 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts a headless Chromium that answers Basic auth challenges
-// with user and pass, as a person typing them into the prompt would.
-func newBrowser(t *testing.T, user, pass string) context.Context {
+// startChromium starts Debian's headless Chromium with the flags of the
+// developers' guide, its fake camera and microphone usable without a
+// prompt, for at most limit. Chromium leaves the loopback interface out of
+// WebRTC unless told, and test SFUs offer only 127.0.0.1: on a machine
+// with no other interface nothing would connect.
+func startChromium(t *testing.T, limit time.Duration) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
@@ -47,11 +50,20 @@ func newBrowser(t *testing.T, user, pass string) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	ctx, cancelTime := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTime := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	return ctx
+}
+
+// newBrowser starts a headless Chromium that answers Basic auth challenges
+// with user and pass, as a person typing them into the prompt would.
+func newBrowser(t *testing.T, user, pass string) context.Context {
+	t.Helper()
+	ctx := startChromium(t, 60*time.Second)
 
 	// Every request pauses once the Fetch domain is on: continue them all,
 	// and answer the dashboard's Basic challenge.

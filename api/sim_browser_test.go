@@ -80,24 +80,10 @@ func artifactsDir(t *testing.T) string {
 }
 
 // newSimBrowser starts a headless Chromium with a fake camera and
-// microphone that pages may use without a prompt. Chromium leaves the
-// loopback interface out of WebRTC unless told, and the test SFU offers
-// only 127.0.0.1: on a machine with no other interface nothing would
-// connect.
+// microphone that pages may use without a prompt.
 func newSimBrowser(t *testing.T) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	ctx, cancelTime := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelTime(); cancelBrowser(); cancelAlloc() })
+	ctx := startChromium(t, 3*time.Minute)
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
