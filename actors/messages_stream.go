@@ -239,6 +239,9 @@ const (
 	// EndReasonServerRestart ends, at start-up, a session that the
 	// previous process left open (see System.EndStreamsLeftOpen).
 	EndReasonServerRestart = "server_restart"
+	// EndReasonUserDeleted ends the open streams of a user who deleted
+	// their account (POST /api/auth/delete-user).
+	EndReasonUserDeleted = "user_deleted"
 )
 
 // participantGraceOver is a stream actor's own timer: a participant that

@@ -49,7 +49,8 @@ func newStats() *stats {
 		motion: newLabelled(EventMotionDetected, EventMotionEnded),
 		streamsEnded: newLabelled(EndReasonEnded, EndReasonRejected, EndReasonTimedOut,
 			EndReasonCameraOffline, EndReasonRequesterOffline, EndReasonCameraLeft,
-			EndReasonServerShutdown),
+			EndReasonServerShutdown, EndReasonServerRestart, EndReasonCameraDisabled,
+			EndReasonRequesterDisabled, EndReasonRequesterUnlinked, EndReasonUserDeleted),
 	}
 	for _, k := range countedKinds {
 		s.actors[k], s.messages[k] = new(atomic.Int64), new(atomic.Uint64)

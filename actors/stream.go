@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -312,6 +313,15 @@ func (a *streamActor) end(ctx actor.Context, reason string, by persistence.Devic
 	c, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	s, changed, err := a.cfg.Streams.EndStream(c, a.id, reason, by, a.cfg.Now().UTC())
+	if errors.Is(err, persistence.ErrNotFound) {
+		// The row went with its user (delete-user cascades): there is
+		// nothing to record and nobody left to tell, but the media must stop.
+		a.log.Info("stream gone from Postgres; releasing its media", "reason", reason)
+		a.stream.Status = persistence.StreamEnded
+		a.release()
+		ctx.Stop(ctx.Self())
+		return true
+	}
 	if err != nil {
 		a.log.Warn("could not record a stream ended", "reason", reason, "err", err)
 		return false

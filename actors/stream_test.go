@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/vigil-oss/vigil/persistence"
 	"github.com/vigil-oss/vigil/persistence/pgtest"
 )
@@ -16,6 +18,14 @@ import (
 // expires.
 func newStreamFixture(t *testing.T, expires time.Time) (*System, *persistence.Streams,
 	persistence.Stream) {
+	t.Helper()
+	sys, streams, s, _ := newStreamFixtureWithPool(t, expires)
+	return sys, streams, s
+}
+
+// newStreamFixtureWithPool is newStreamFixture with the database's pool.
+func newStreamFixtureWithPool(t *testing.T, expires time.Time) (*System, *persistence.Streams,
+	persistence.Stream, *pgxpool.Pool) {
 	t.Helper()
 	pool, _ := pgtest.New(t)
 	devices, streams := persistence.NewDevices(pool), persistence.NewStreams(pool)
@@ -36,7 +46,7 @@ func newStreamFixture(t *testing.T, expires time.Time) (*System, *persistence.St
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sys, streams, s
+	return sys, streams, s, pool
 }
 
 // streamStatus asks the stream's actor for its session.
@@ -131,5 +141,34 @@ func TestStopStreamsEndsOpenSessionsAsServerShutdown(t *testing.T) {
 	}
 	if n, _ := sys.StopStreams(context.Background(), time.Second); n != 0 {
 		t.Fatalf("a second stop found %d open streams", n)
+	}
+}
+
+// TestStreamWhoseRowIsGoneStopsInsteadOfRetrying: a session deleted with
+// its user under a live actor is released the first time the actor tries
+// to record its end, not retried forever.
+func TestStreamWhoseRowIsGoneStopsInsteadOfRetrying(t *testing.T) {
+	sys, _, s, pool := newStreamFixtureWithPool(t, time.Now().Add(time.Hour))
+	if got := streamStatus(t, sys, s.ID); got.Status != persistence.StreamRequested {
+		t.Fatalf("status %s", got.Status)
+	}
+	if _, err := pool.Exec(context.Background(), `DELETE FROM stream_sessions WHERE id = $1`, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := sys.Ask(KindStream, string(s.ID), &EndStream{DeviceID: s.CameraDeviceID,
+		Reason: EndReasonUserDeleted}, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := res.(*StreamAnswer); !ok || a.Stream.Status != persistence.StreamEnded {
+		t.Fatalf("ending a stream whose row is gone answered %#v", res)
+	}
+	_, running := sys.actors.ProcessRegistry.GetLocal(string(KindStream) + "/" + string(s.ID))
+	for deadline := time.Now().Add(5 * time.Second); running && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		_, running = sys.actors.ProcessRegistry.GetLocal(string(KindStream) + "/" + string(s.ID))
+	}
+	if running {
+		t.Fatal("the stream's actor still runs after its row went")
 	}
 }

@@ -194,6 +194,9 @@ func (s *System) EndStreamsLeftOpen(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	for range ended {
+		s.stats.streamsEnded.add(EndReasonServerRestart)
+	}
 	return len(ended), nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -69,6 +70,7 @@ func (s *Server) deleteUser(acc *accounts, c *fiber.Ctx) error {
 			return err
 		}
 	}
+	s.endUserStreams(ctx, auth.user.ID)
 	if err := acc.store.DeleteUser(ctx, auth.user.ID); err != nil &&
 		!errors.Is(err, persistence.ErrNotFound) {
 		return err
@@ -109,4 +111,27 @@ func confirmDeletion(c *fiber.Ctx, acc *accounts, auth *authed, password string)
 		return err
 	}
 	return nil
+}
+
+// endUserStreams ends the user's open streams before their rows go, so
+// participants hear stream:ended (user_deleted) and every peer connection
+// and recording stops. A stream that starts meanwhile, or an actor that
+// does not answer in time, is released when it next tries to record its
+// end and finds the row gone.
+func (s *Server) endUserStreams(ctx context.Context, user persistence.UserID) {
+	if s.streams == nil || s.actors == nil {
+		return
+	}
+	open, err := s.streams.UserOpenStreams(ctx, user)
+	if err != nil {
+		s.log.Warn("could not list a deleted user's open streams", "userID", user, "err", err)
+		return
+	}
+	for _, st := range open {
+		_, err := s.actors.Ask(actors.KindStream, string(st.ID), &actors.EndStream{
+			DeviceID: st.CameraDeviceID, Reason: actors.EndReasonUserDeleted}, s.actorTimeout)
+		if err != nil {
+			s.log.Warn("could not end a deleted user's stream", "streamID", st.ID, "err", err)
+		}
+	}
 }

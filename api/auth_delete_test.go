@@ -1,9 +1,12 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"github.com/vigil-oss/vigil/actors"
 )
@@ -77,4 +80,50 @@ func TestDeleteUserWithAFreshSessionNeedsNoPassword(t *testing.T) {
 	decodeAs[deleteUserResponse](t, resp, http.StatusOK)
 	expectError(t, e.do("GET", "/devices", nil, u.bearer()...), http.StatusUnauthorized,
 		"UNAUTHORIZED")
+}
+
+// TestDeleteUserEndsTheirLiveStreams: deleting an account stops its media
+// at once (viewer and camera transports, the SFU slot) and tells the
+// participants why before their sockets close.
+func TestDeleteUserEndsTheirLiveStreams(t *testing.T) {
+	e, sfu := newStreamEnv(t, nil)
+	p := streamSetup(t, e)
+	base := e.listenWS()
+	wsCli := dial(t, base, p.cli)
+	s := e.requestStream(p.cli, p.cam)
+	whip := "/whip/streams/" + string(s.ID)
+
+	cam := newFakeCamera(t)
+	resp := e.rawDo("POST", whip, "application/sdp", localOffer(t, cam.pc), p.cam.bearer()...)
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("WHIP answered %d %s", resp.StatusCode, answer)
+	}
+	applyAnswer(t, cam.pc, string(answer))
+	cam.start()
+	expectStream(t, wsCli, "stream:started", string(s.ID))
+
+	v := newFakeViewer(t)
+	resp = e.rawDo("POST", "/whep/streams/"+string(s.ID), "application/sdp", localOffer(t, v.pc),
+		p.cli.bearer()...)
+	answer, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("WHEP answered %d %s", resp.StatusCode, answer)
+	}
+	applyAnswer(t, v.pc, string(answer))
+	v.waitPackets(t, 30)
+
+	decodeAs[deleteUserResponse](t, e.do("POST", "/api/auth/delete-user",
+		map[string]string{"password": "password123"}, p.u.bearer()...), http.StatusOK)
+
+	if got := expectStream(t, wsCli, "stream:ended", string(s.ID)); got.EndReason == nil ||
+		*got.EndReason != actors.EndReasonUserDeleted {
+		t.Fatalf("stream:ended %+v, want reason %s", got, actors.EndReasonUserDeleted)
+	}
+	waitUntil(t, "viewer cut off", func() bool {
+		return v.pc.ConnectionState() != webrtc.PeerConnectionStateConnected
+	})
+	waitUntil(t, "camera slot released", func() bool { return sfu.Publishers() == 0 })
 }
