@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,13 +31,10 @@ func newMetrics(log *slog.Logger, pool *pgxpool.Pool, plane *mediaPlane, up *upl
 	return metrics.New(src)
 }
 
-// serveMetrics serves reg at /metrics on its own listener, opened here
-// so that a taken address stops start-up. The returned func closes it.
-func serveMetrics(log *slog.Logger, addr string, reg *metrics.Registry) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen for metrics on %s: %w", addr, err)
-	}
+// serveMetrics serves reg at /metrics on its own listener, bound before
+// start-up changes anything, so that a taken address stops it first. The
+// returned func closes it.
+func serveMetrics(log *slog.Logger, ln net.Listener, reg *metrics.Registry) func() {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", reg.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -52,5 +48,5 @@ func serveMetrics(log *slog.Logger, addr string, reg *metrics.Registry) (func(),
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-	}, nil
+	}
 }

@@ -92,6 +92,17 @@ func serve(ctx context.Context) error {
 		// uploaded by then stays on disk for the next start.
 		defer uploader.Stop()
 	}
+	// Bound before recoverWork ends the streams "left open": a second
+	// process started by mistake must fail here, before it ends the live
+	// streams of the one already serving.
+	ln, metricsLn, err := bindListeners(cfg)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if metricsLn != nil {
+		defer metricsLn.Close()
+	}
 	system := actors.New(actors.Config{Store: devices, Commands: commands, Events: events,
 		Streams: streams, SFU: plane.sfu, Logger: log, MotionOpenTimeout: cfg.MotionOpenTimeout,
 		Recording: recording, StreamOfflineGrace: cfg.Media.StreamOfflineGrace})
@@ -108,15 +119,28 @@ func serve(ctx context.Context) error {
 	if cfg.DebugAddr != "" {
 		go serveDebug(log, cfg.DebugAddr)
 	}
-	if cfg.MetricsAddr != "" {
+	if metricsLn != nil {
 		reg := newMetrics(log, pool, plane, uploader, segments, system, srv)
-		stop, err := serveMetrics(log, cfg.MetricsAddr, reg)
-		if err != nil {
-			return err
-		}
-		defer stop()
+		defer serveMetrics(log, metricsLn, reg)()
 	}
-	return serveUntilDone(ctx, log, cfg, srv, system)
+	return serveUntilDone(ctx, log, cfg, ln, srv, system)
+}
+
+// bindListeners takes the API's address and, when set, the metrics
+// address. "tcp" listens on IPv6 and IPv4 alike; Fiber's own default is
+// tcp4.
+func bindListeners(cfg *config.Config) (ln, metricsLn net.Listener, err error) {
+	addr := net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port))
+	if ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return nil, nil, fmt.Errorf("listen for metrics on %s: %w", cfg.MetricsAddr, err)
+		}
+	}
+	return ln, metricsLn, nil
 }
 
 // apiOptions is what the HTTP layer gets: the stores over pool, the
@@ -153,14 +177,9 @@ func apiOptions(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, store 
 // serveUntilDone serves until ctx ends or serving fails, then ends open
 // streams while their sockets can still hear it and drains requests,
 // all within shutdownTimeout.
-func serveUntilDone(ctx context.Context, log *slog.Logger, cfg *config.Config, srv *api.Server,
-	system *actors.System) error {
-	// "tcp" listens on IPv6 and IPv4 alike; Fiber's own default is tcp4.
-	addr := net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
+func serveUntilDone(ctx context.Context, log *slog.Logger, cfg *config.Config, ln net.Listener,
+	srv *api.Server, system *actors.System) error {
+	addr := ln.Addr().String()
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- srv.Serve(ln) }()
 	log.Info("vigil serving", "addr", ln.Addr().String(), "baseURL", cfg.BaseURL.Redacted(),
