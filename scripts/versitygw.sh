@@ -69,7 +69,7 @@ secret=$(sed -n 's/^secret=//p' "$keys")
 
 if ! ours_running; then
   if answers; then
-    say "port $port is taken by a server this script did not start; set VIGIL_S3_PORT"
+    say "port $port is taken by a server this script did not start; set VIGIL_S3_PORT to another port, or MINIO_ENDPOINT/MINIO_PORT/MINIO_ACCESS_KEY/MINIO_SECRET_KEY to use that server"
     exit 1
   fi
   ensure_binary
