@@ -186,11 +186,20 @@ func (v *Videos) UserVideo(ctx context.Context, user UserID, bucket string,
 // MarkDeleted marks the video at key in bucket deleted and reports whether
 // there was a video that was not deleted already.
 func (v *Videos) MarkDeleted(ctx context.Context, bucket, key string) (bool, error) {
-	tag, err := v.pool.Exec(ctx, `
-		UPDATE videos SET status = 'deleted', updated_at = now()
-		WHERE bucket = $1 AND object_key = $2 AND status <> 'deleted'`, bucket, key)
+	// Motion events stop naming a deleted video, so no client is offered
+	// a recording that can no longer be downloaded.
+	var n int
+	err := v.pool.QueryRow(ctx, `
+		WITH d AS (
+			UPDATE videos SET status = 'deleted', updated_at = now()
+			WHERE bucket = $1 AND object_key = $2 AND status <> 'deleted'
+			RETURNING id
+		), e AS (
+			UPDATE events SET video_id = NULL WHERE video_id IN (SELECT id FROM d)
+		)
+		SELECT count(*) FROM d`, bucket, key).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("mark video %q deleted: %w", key, err)
 	}
-	return tag.RowsAffected() > 0, nil
+	return n > 0, nil
 }

@@ -71,8 +71,18 @@ func TestVideoLifecycle(t *testing.T) {
 		t.Fatalf("bob sees %+v", other)
 	}
 
+	event := uuid.New()
+	if _, err := pool.Exec(ctx, `INSERT INTO events (id, user_id, camera_device_id, started_at, video_id)
+		VALUES ($1, $2, $3, now(), $4)`, event, alice, camera, v.ID); err != nil {
+		t.Fatal(err)
+	}
 	if had, err := videos.MarkDeleted(ctx, "b", "k1"); !had || err != nil {
 		t.Fatalf("delete: %v, %v", had, err)
+	}
+	var linked *uuid.UUID
+	if err := pool.QueryRow(ctx, `SELECT video_id FROM events WHERE id = $1`, event).Scan(&linked); err != nil ||
+		linked != nil {
+		t.Fatalf("after the delete the motion event still names video %v (%v)", linked, err)
 	}
 	if had, err := videos.MarkDeleted(ctx, "b", "k1"); had || err != nil {
 		t.Fatalf("delete again: %v, %v; want nothing deleted", had, err)
