@@ -198,7 +198,7 @@ func (v *videos) downloadURL(c *fiber.Ctx) error {
 func (v *videos) downloadKey(c *fiber.Ctx, user persistence.UserID) (string, error) {
 	key, rawID := c.Query("objectKey"), c.Query("videoId")
 	switch {
-	case rawID == "":
+	case rawID == "" && !c.Context().QueryArgs().Has("videoId"):
 		return key, nil
 	case key != "":
 		return "", badRequest("INVALID_QUERY", "give objectKey or videoId, not both")

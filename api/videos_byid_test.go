@@ -38,6 +38,7 @@ func TestVideoDownloadURLByVideoID(t *testing.T) {
 		{"another user's video", byID, other, 404, "VIDEO_NOT_FOUND"},
 		{"no such video", "/videos/download-url?videoId=" + uuid.NewString(), u, 404, "VIDEO_NOT_FOUND"},
 		{"not a uuid", "/videos/download-url?videoId=nope", u, 400, "INVALID_ID"},
+		{"empty id", "/videos/download-url?videoId=", u, 400, "INVALID_ID"},
 		{"both names", byID + "&objectKey=" + url.QueryEscape(up.ObjectKey), u, 400, "INVALID_QUERY"},
 	}
 	for _, tc := range cases {
