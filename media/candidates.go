@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"net"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
@@ -44,8 +45,27 @@ func checkCandidate(c webrtc.ICECandidateInit) error {
 	if c.Candidate == "" {
 		return nil
 	}
-	if _, err := ice.UnmarshalCandidate(c.Candidate); err != nil {
+	cand, err := ice.UnmarshalCandidate(c.Candidate)
+	if err != nil {
 		return fmt.Errorf("%w: %q: %w", ErrInvalidCandidate, c.Candidate, err)
+	}
+	return checkCandidateAddress(cand)
+}
+
+// checkCandidateAddress refuses a remote candidate at an address no peer
+// is reached at: link-local (where cloud metadata services answer, e.g.
+// 169.254.169.254), multicast or unspecified. The SFU sends ICE checks to
+// every candidate a client names; without this a client could aim them
+// at the server's own link-local neighbours. Private and loopback
+// addresses stay allowed: cameras on the same LAN or host use them. A
+// hostname (mDNS) resolves to nothing here, since mDNS is off.
+func checkCandidateAddress(c ice.Candidate) error {
+	ip := net.ParseIP(c.Address())
+	if ip == nil {
+		return nil
+	}
+	if ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return fmt.Errorf("%w: %s is not an address a peer is reached at", ErrInvalidCandidate, ip)
 	}
 	return nil
 }

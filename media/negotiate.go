@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -56,6 +57,9 @@ func checkOffer(offerSDP string, role Role) error {
 		return fmt.Errorf("%w: %w", ErrInvalidSDP, err)
 	}
 	for i, m := range d.MediaDescriptions {
+		if err := checkOfferCandidates(m); err != nil {
+			return fmt.Errorf("%w: media %d: %w", ErrInvalidSDP, i, err)
+		}
 		setup, ok := m.Attribute("setup")
 		if !ok {
 			setup, ok = d.Attribute("setup")
@@ -68,6 +72,25 @@ func checkOffer(offerSDP string, role Role) error {
 		}
 		if dir := directionOf(m, &d); dir == "sendonly" || dir == "sendrecv" {
 			return fmt.Errorf("%w: media %d is %s; a viewer's offer only receives", ErrInvalidSDP, i, dir)
+		}
+	}
+	return nil
+}
+
+// checkOfferCandidates applies the trickled candidates' address rule to
+// those an offer carries (non-trickle clients, WHIP). A line that does not
+// parse is left for pion, which ignores it.
+func checkOfferCandidates(m *sdp.MediaDescription) error {
+	for _, a := range m.Attributes {
+		if a.Key != "candidate" {
+			continue
+		}
+		c, err := ice.UnmarshalCandidate(a.Value)
+		if err != nil {
+			continue
+		}
+		if err := checkCandidateAddress(c); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pion/webrtc/v4"
@@ -76,5 +77,52 @@ func TestGarbageCandidatesAreRefusedEvenBeforeTheOffer(t *testing.T) {
 	ok := webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"}
 	if err := room.AddPublisherCandidate(ok); err != nil {
 		t.Fatalf("a well-formed early candidate: %v", err)
+	}
+}
+
+// TestCandidatesAtLinkLocalAddressesAreRefused: the SFU would send ICE
+// checks to them, so a client must not be able to name link-local
+// neighbours of the server (a cloud metadata service, say), trickled or in
+// an offer. LAN and loopback candidates still pass.
+func TestCandidatesAtLinkLocalAddressesAreRefused(t *testing.T) {
+	sfu := newTestSFU(t, nil)
+	room := sfu.NewRoom(RoomConfig{ID: "stream-link-local"})
+	t.Cleanup(room.Close)
+	for _, addr := range []string{"169.254.169.254", "fe80::1", "224.0.0.251", "0.0.0.0", "ff02::1"} {
+		c := webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 " + addr + " 80 typ host"}
+		if err := room.AddSubscriberCandidate("v1", c); !errors.Is(err, ErrInvalidCandidate) {
+			t.Errorf("candidate at %s: %v, want ErrInvalidCandidate", addr, err)
+		}
+	}
+	for _, addr := range []string{"192.168.1.20", "10.0.0.7", "127.0.0.1", "203.0.113.9", "fd00::2"} {
+		c := webrtc.ICECandidateInit{Candidate: "candidate:1 1 udp 2130706431 " + addr + " 5000 typ host"}
+		if err := room.AddSubscriberCandidate("v2", c); err != nil {
+			t.Errorf("candidate at %s: %v, want it kept", addr, err)
+		}
+	}
+
+	pc, err := clientAPI(t).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
+		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(offer.SDP, "a=mid:",
+		"a=candidate:1 1 udp 2130706431 169.254.169.254 80 typ host\r\na=mid:", 1)
+	if bad == offer.SDP {
+		t.Fatal("offer has no a=mid line to put a candidate before")
+	}
+	if err := checkOffer(bad, RoleSubscriber); !errors.Is(err, ErrInvalidSDP) {
+		t.Fatalf("an offer naming 169.254.169.254: %v, want ErrInvalidSDP", err)
+	}
+	if err := checkOffer(offer.SDP, RoleSubscriber); err != nil {
+		t.Fatalf("the same offer without it: %v", err)
 	}
 }
