@@ -207,7 +207,8 @@ func (a *accounts) signIn(c *fiber.Ctx) error {
 	remember := req.RememberMe == nil || *req.RememberMe
 	sess, err := a.store.CreateSession(ctx, user.ID, a.newSession(c, remember))
 	if err != nil {
-		return err
+		// The user was deleted since their password was checked.
+		return goneError(err, errInvalidCredentials)
 	}
 	a.sessions.setCookie(c, sess, !remember)
 	return c.JSON(signInResponse{Redirect: false, Token: sess.Token, User: toUserJSON(user)})

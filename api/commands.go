@@ -71,7 +71,10 @@ func (s *Server) createCommand(c *fiber.Ctx) error {
 	n.UserID, n.SourceDeviceID, n.CreatedAt, n.ExpiresAt = source.UserID, source.ID, now, now.Add(ttl)
 	cmd, created, err := s.issueCommand(c.UserContext(), n)
 	if err != nil {
-		return commandRefusal(err)
+		if deviceOrNil(c) != nil {
+			return commandRefusal(goneError(err, errDeviceGone, "source_device_id"))
+		}
+		return commandRefusal(goneError(err, errUserGone))
 	}
 
 	status := fiber.StatusOK
@@ -244,8 +247,8 @@ func (s *Server) ackCommand(c *fiber.Ctx) error {
 	case *actors.Refused:
 		return refusalError(r, "command")
 	}
-	return &Error{Status: fiber.StatusServiceUnavailable, Code: "DEVICE_UNAVAILABLE",
-		Message: "the ack could not be recorded; send it again", Err: err}
+	return s.unavailable(c.UserContext(), d, &Error{Status: fiber.StatusServiceUnavailable,
+		Code: "DEVICE_UNAVAILABLE", Message: "the ack could not be recorded; send it again", Err: err})
 }
 
 // refusalError turns an actor's refusal into the answer.

@@ -96,7 +96,7 @@ func (s *Server) registerDevice(c *fiber.Ctx) error {
 	n.UserID, n.TokenHash = u.ID, hash
 	d, err := s.devices.CreateDevice(c.UserContext(), n)
 	if err != nil {
-		return err
+		return goneError(err, errUserGone)
 	}
 
 	s.log.Info("device registered", "userID", u.ID, "deviceID", d.ID, "role", d.Role)
@@ -268,8 +268,9 @@ func (s *Server) heartbeat(c *fiber.Ctx) error {
 		s.actorTimeout)
 	report, ok := res.(*actors.PresenceReport)
 	if err != nil || !ok {
-		return &Error{Status: fiber.StatusServiceUnavailable, Code: "DEVICE_UNAVAILABLE",
-			Message: "the heartbeat could not be recorded; try again shortly", Err: err}
+		return s.unavailable(c.UserContext(), d, &Error{Status: fiber.StatusServiceUnavailable,
+			Code: "DEVICE_UNAVAILABLE", Message: "the heartbeat could not be recorded; try again shortly",
+			Err: err})
 	}
 
 	d.Telemetry = telemetry

@@ -77,6 +77,11 @@ func classify(err error) *Error {
 		return &Error{Status: fiberErr.Code, Code: code, Message: msg}
 	case errors.Is(err, persistence.ErrNotFound):
 		return &Error{Status: fiber.StatusNotFound, Code: "NOT_FOUND", Message: "not found", Err: err}
+	case errors.Is(err, persistence.ErrGone):
+		// A route that knows who is gone answers with goneError; this is the
+		// net for one that does not, so a race with a deletion is never a 500.
+		return &Error{Status: fiber.StatusNotFound, Code: "NOT_FOUND",
+			Message: "something this request names was deleted meanwhile", Err: err}
 	case errors.Is(err, objectstore.ErrInvalidKey):
 		return &Error{Status: fiber.StatusBadRequest, Code: "INVALID_OBJECT_KEY",
 			Message: "storage cannot address objectKey: it is longer than 1024 bytes " +

@@ -108,8 +108,8 @@ func (s *Server) motionAnswer(c *fiber.Ctx, res any, err error, created int) err
 	case *actors.Refused:
 		return refusalError(r, "event")
 	}
-	return &Error{Status: fiber.StatusServiceUnavailable, Code: "DEVICE_UNAVAILABLE",
-		Message: "the event could not be recorded; send it again", Err: err}
+	return s.unavailable(c.UserContext(), deviceOf(c), &Error{Status: fiber.StatusServiceUnavailable,
+		Code: "DEVICE_UNAVAILABLE", Message: "the event could not be recorded; send it again", Err: err})
 }
 
 // listEvents answers the user's events newest first, a page at a time.

@@ -84,7 +84,7 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 	l, err := s.devices.CreateLink(c.UserContext(), u.ID,
 		persistence.DeviceID(camera), persistence.DeviceID(client))
 	if err != nil {
-		return linkError(err)
+		return linkError(goneError(err, errUserGone))
 	}
 	root, dir := s.actors.Root(), s.actors.Directory()
 	root.Send(dir.Get(actors.KindDevice, camera), &actors.LinkAdded{LinkID: l.ID, Peer: l.ClientDeviceID})

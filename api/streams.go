@@ -144,17 +144,17 @@ func (s *Server) requestStream(c *fiber.Ctx) error {
 			"the camera already has %d open streams; end one first", persistence.MaxOpenStreamsPerCamera))
 	}
 	if err != nil {
-		return err
+		return goneError(err, errDeviceGone, "requester_device_id")
 	}
 	cmd, _, err := s.issueCommand(c.UserContext(), persistence.NewCommand{UserID: d.UserID,
 		SourceDeviceID: d.ID, TargetDeviceID: st.CameraDeviceID, Type: "start_stream",
 		Payload:   []byte(`{"streamSessionId":"` + string(st.ID) + `"}`),
 		CreatedAt: now, ExpiresAt: expires})
 	if err != nil {
-		return commandRefusal(err)
+		return commandRefusal(goneError(err, errDeviceGone, "source_device_id"))
 	}
 	if err := s.streams.SetStreamCommand(c.UserContext(), st.ID, cmd.ID); err != nil {
-		return err
+		return goneError(err, errDeviceGone, "requester_device_id")
 	}
 	st.CommandID = cmd.ID
 	s.actors.Root().Send(s.actors.Directory().Get(actors.KindStream, string(st.ID)),

@@ -122,7 +122,7 @@ func (v *videos) uploadURL(c *fiber.Ctx) error {
 		DeviceID: t.device, Bucket: v.store.Bucket(), ObjectKey: key, FileName: t.fileName,
 		ContentType: t.contentType})
 	if err != nil {
-		return err
+		return goneError(err, errUserGone)
 	}
 	expires := expiresAt(t.expiry)
 	u, headers, err := v.store.PresignPut(ctx, key, t.contentType, t.expiry)

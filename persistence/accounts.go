@@ -159,7 +159,7 @@ func insertSession(ctx context.Context, q querier, id UserID, n NewSession) (Ses
 func (a *Accounts) CreateSession(ctx context.Context, id UserID, n NewSession) (Session, error) {
 	s, err := insertSession(ctx, a.pool, id, n)
 	if err != nil {
-		return Session{}, fmt.Errorf("create session for user %s: %w", id, err)
+		return Session{}, fmt.Errorf("create session for user %s: %w", id, goneOf(err))
 	}
 	return s, nil
 }

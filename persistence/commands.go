@@ -139,7 +139,7 @@ func (s *Commands) CreateCommand(ctx context.Context, n NewCommand) (Command, bo
 		n.CreatedAt, n.ExpiresAt), &linked, &disabled)
 	switch {
 	case err != nil:
-		return Command{}, false, fmt.Errorf("create command for %s: %w", n.TargetDeviceID, err)
+		return Command{}, false, fmt.Errorf("create command for %s: %w", n.TargetDeviceID, goneOf(err))
 	case !linked:
 		return Command{}, false, fmt.Errorf("command from %s to %s: %w", n.SourceDeviceID,
 			n.TargetDeviceID, ErrNotLinked)

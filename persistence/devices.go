@@ -111,7 +111,7 @@ func (s *Devices) CreateDevice(ctx context.Context, n NewDevice) (Device, error)
 		RETURNING `+deviceColumns,
 		newID(), n.UserID, n.Name, n.Role, n.Platform, meta, n.TokenHash))
 	if err != nil {
-		return Device{}, fmt.Errorf("create device for user %s: %w", n.UserID, err)
+		return Device{}, fmt.Errorf("create device for user %s: %w", n.UserID, goneOf(err))
 	}
 	return d, nil
 }

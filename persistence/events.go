@@ -115,7 +115,7 @@ func (s *Events) StartEvent(ctx context.Context, n NewEvent) (Event, bool, error
 		return e, true, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return Event{}, false, fmt.Errorf("start event of %s: %w", n.CameraDeviceID, err)
+		return Event{}, false, fmt.Errorf("start event of %s: %w", n.CameraDeviceID, goneOf(err))
 	}
 	e, err = scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM events e
 		WHERE e.camera_device_id = $1 AND e.client_event_id = $2`,

@@ -51,6 +51,12 @@ func scanLink(row pgx.Row) (Link, error) {
 func (s *Devices) CreateLink(ctx context.Context, userID UserID, camera, client DeviceID) (Link, error) {
 	var link Link
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The user row first: delete-user locks it before cascading to the
+		// devices, so taking the same order makes it wait for this link
+		// instead of deadlocking with the device locks below.
+		if err := lockUser(ctx, tx, userID); err != nil {
+			return err
+		}
 		if err := checkEnd(ctx, tx, userID, camera, RoleCamera); err != nil {
 			return err
 		}
@@ -67,9 +73,20 @@ func (s *Devices) CreateLink(ctx context.Context, userID UserID, camera, client 
 		return Link{}, fmt.Errorf("link %s to %s: %w", camera, client, ErrConflict)
 	}
 	if err != nil {
-		return Link{}, fmt.Errorf("link %s to %s: %w", camera, client, err)
+		return Link{}, fmt.Errorf("link %s to %s: %w", camera, client, goneOf(err))
 	}
 	return link, nil
+}
+
+// lockUser holds the user row until the transaction ends; a user deleted
+// meanwhile is ErrGone on user_id, as the insert's foreign key would say.
+func lockUser(ctx context.Context, tx pgx.Tx, userID UserID) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM "user" WHERE "id" = $1 FOR KEY SHARE`, userID).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &GoneError{Column: "user_id", Err: err}
+	}
+	return err
 }
 
 func checkEnd(ctx context.Context, tx pgx.Tx, userID UserID, id DeviceID, want Role) error {

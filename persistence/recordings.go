@@ -62,7 +62,7 @@ func (v *Videos) SaveRecording(ctx context.Context, n NewRecording) (RecordingSt
 			return fmt.Errorf("recording %q: %w: the key holds an upload", n.ObjectKey, ErrConflict)
 		}
 		if err != nil {
-			return fmt.Errorf("save recording %q: %w", n.ObjectKey, err)
+			return fmt.Errorf("save recording %q: %w", n.ObjectKey, goneOf(err))
 		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE events SET video_id = $1

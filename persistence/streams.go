@@ -117,7 +117,7 @@ func (q *Streams) CreateStream(ctx context.Context, n NewStream) (Stream, error)
 		return err
 	})
 	if err != nil {
-		return Stream{}, fmt.Errorf("create stream for camera %s: %w", n.CameraDeviceID, err)
+		return Stream{}, fmt.Errorf("create stream for camera %s: %w", n.CameraDeviceID, goneOf(err))
 	}
 	return s, nil
 }
@@ -135,7 +135,7 @@ var ErrTooManyStreams = errors.New("too many open streams for this camera")
 func (q *Streams) SetStreamCommand(ctx context.Context, id StreamID, cmd CommandID) error {
 	_, err := q.pool.Exec(ctx, `UPDATE stream_sessions SET command_id = $2 WHERE id = $1`, id, cmd)
 	if err != nil {
-		return fmt.Errorf("stream %s command: %w", id, err)
+		return fmt.Errorf("stream %s command: %w", id, goneOf(err))
 	}
 	return nil
 }
@@ -178,7 +178,7 @@ func (q *Streams) transition(ctx context.Context, id StreamID, query string,
 		return s, true, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return Stream{}, false, fmt.Errorf("stream %s: %w", id, err)
+		return Stream{}, false, fmt.Errorf("stream %s: %w", id, goneOf(err))
 	}
 	s, err = q.StreamByID(ctx, id)
 	return s, false, err

@@ -112,7 +112,7 @@ func (v *Videos) CreateVideo(ctx context.Context, n NewVideo) (Video, error) {
 		return Video{}, fmt.Errorf("video %q: %w", n.ObjectKey, ErrConflict)
 	}
 	if err != nil {
-		return Video{}, fmt.Errorf("create video %q: %w", n.ObjectKey, err)
+		return Video{}, fmt.Errorf("create video %q: %w", n.ObjectKey, goneOf(err))
 	}
 	return video, nil
 }
