@@ -7,7 +7,13 @@ cd "$(dirname "$0")/.."
 if [ ! -f .env ]; then
   secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   admin_password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  # A PORT given on the first run goes into .env, and the base URL names
+  # it, rather than the example's 3000.
+  port=3000
+  case "${PORT:-}" in '' | *[!0-9]*) ;; *) port=$PORT ;; esac
   sed -e "s/^BETTER_AUTH_SECRET=.*/BETTER_AUTH_SECRET=$secret/" \
+      -e "s/^PORT=.*/PORT=$port/" \
+      -e "s#^BETTER_AUTH_BASE_URL=.*#BETTER_AUTH_BASE_URL=http://localhost:$port#" \
       -e "s/^VIGIL_ENV=.*/VIGIL_ENV=development/" \
       -e "s/^ADMIN_USERNAME=.*/ADMIN_USERNAME=admin/" \
       -e "s/^ADMIN_PASSWORD=.*/ADMIN_PASSWORD=$admin_password/" .env.example > .env
