@@ -58,6 +58,17 @@ func newDevice(t *testing.T, pool *pgxpool.Pool, store *persistence.Devices) per
 	return d.ID
 }
 
+// newClient stores a client device of the user newDevice made.
+func newClient(t *testing.T, store *persistence.Devices) persistence.DeviceID {
+	t.Helper()
+	d, err := store.CreateDevice(context.Background(), persistence.NewDevice{UserID: "u1", Name: "phone",
+		Role: persistence.RoleClient, TokenHash: []byte("hash2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.ID
+}
+
 // probe is a stand-in connection actor: it forwards what it receives to a
 // channel so the test can see it.
 func probe(sys *System) (*actor.PID, chan any) {

@@ -47,18 +47,14 @@ func TestCameraBatchesWritesAndKeepsItsSocketInOrder(t *testing.T) {
 	t.Cleanup(sys.Shutdown)
 	camera := newDevice(t, pool, devices)
 	ctx := context.Background()
-	client, err := devices.CreateDevice(ctx, persistence.NewDevice{UserID: "u1", Name: "phone",
-		Role: persistence.RoleClient, TokenHash: []byte("hash2")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	clientID := newClient(t, devices)
 	if _, err := pool.Exec(ctx, `INSERT INTO device_links (id, user_id, camera_device_id, client_device_id)
-		VALUES ($1, 'u1', $2, $3)`, uuid.New(), camera, client.ID); err != nil {
+		VALUES ($1, 'u1', $2, $3)`, uuid.New(), camera, clientID); err != nil {
 		t.Fatal(err)
 	}
 	command := func(key string) persistence.Command {
 		now := time.Now().UTC()
-		c, _, err := gate.CreateCommand(ctx, persistence.NewCommand{UserID: "u1", SourceDeviceID: client.ID,
+		c, _, err := gate.CreateCommand(ctx, persistence.NewCommand{UserID: "u1", SourceDeviceID: clientID,
 			TargetDeviceID: camera, Type: "take_snapshot", Payload: json.RawMessage(`{}`),
 			IdempotencyKey: key, CreatedAt: now, ExpiresAt: now.Add(time.Minute)})
 		if err != nil {

@@ -75,13 +75,9 @@ func TestRecordingWorkerPanicLeavesTheStreamLiveAndResumesAtTheNextKeyframe(t *t
 	t.Cleanup(sys.Shutdown)
 	cam := newDevice(t, pool, devices)
 	ctx := context.Background()
-	cli, err := devices.CreateDevice(ctx, persistence.NewDevice{UserID: "u1", Name: "phone",
-		Role: persistence.RoleClient, TokenHash: []byte("hash2")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cliID := newClient(t, devices)
 	s, err := streams.CreateStream(ctx, persistence.NewStream{UserID: "u1", CameraDeviceID: cam,
-		RequesterDeviceID: cli.ID, MediaMode: MediaModeSFU, CreatedAt: time.Now(),
+		RequesterDeviceID: cliID, MediaMode: MediaModeSFU, CreatedAt: time.Now(),
 		RequestExpiresAt: time.Now().Add(time.Minute)})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +104,7 @@ func TestRecordingWorkerPanicLeavesTheStreamLiveAndResumesAtTheNextKeyframe(t *t
 	offer := mediatest.GatheredOffer(t, viewer.pc)
 	var answer *SDPAnswer
 	for deadline := time.Now().Add(5 * time.Second); answer == nil; {
-		res, err := sys.Ask(KindStream, string(s.ID), &SubscribeOffer{DeviceID: cli.ID, Via: ViaSFU,
+		res, err := sys.Ask(KindStream, string(s.ID), &SubscribeOffer{DeviceID: cliID, Via: ViaSFU,
 			SDP: offer}, 10*time.Second)
 		if err != nil || time.Now().After(deadline) {
 			t.Fatalf("subscribe: %+v, %v", res, err)

@@ -35,13 +35,9 @@ func newStreamFixtureWithPool(t *testing.T, expires time.Time) (*System, *persis
 	t.Cleanup(sys.Shutdown)
 	cam := newDevice(t, pool, devices)
 	ctx := context.Background()
-	cli, err := devices.CreateDevice(ctx, persistence.NewDevice{UserID: "u1", Name: "phone",
-		Role: persistence.RoleClient, TokenHash: []byte("hash2")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cliID := newClient(t, devices)
 	s, err := streams.CreateStream(ctx, persistence.NewStream{UserID: "u1", CameraDeviceID: cam,
-		RequesterDeviceID: cli.ID, MediaMode: MediaModeSFU, CreatedAt: time.Now(),
+		RequesterDeviceID: cliID, MediaMode: MediaModeSFU, CreatedAt: time.Now(),
 		RequestExpiresAt: expires})
 	if err != nil {
 		t.Fatal(err)
